@@ -1,0 +1,110 @@
+"""The ``cellv2-conformance`` command line."""
+
+import argparse
+import os
+import sys
+
+from cellv2_conformance import redact
+
+DEFAULT_WORKDIR = os.environ.get('CELLV2_WORKDIR', os.path.join(
+    os.getcwd(), 'work', 'cloud'))
+
+
+def _err(msg):
+    print('cellv2-conformance: error: %s' % redact.text(msg), file=sys.stderr)
+
+
+def cmd_deploy(args):
+    from cellv2_conformance.deploy import deployer
+    from cellv2_conformance import scenario
+    sc = scenario.load(args.scenario)
+    d = deployer.Deployer(sc, args.workdir)
+    inv = d.deploy()
+    print('inventory: %s' % inv)
+    print('tempest.conf: %s' % d.state.data['tempest_conf'])
+    return 0
+
+
+def cmd_down(args):
+    from cellv2_conformance.deploy import deployer
+    deployer.teardown(args.workdir, keep=args.keep)
+    return 0
+
+
+def cmd_status(args):
+    from cellv2_conformance.deploy import status
+    return status.show(args.workdir, as_json=args.json)
+
+
+def cmd_logs(args):
+    from cellv2_conformance.deploy import status
+    return status.logs(args.workdir, args.service, args.lines)
+
+
+def cmd_scenarios(args):
+    from cellv2_conformance import scenario
+    for name in scenario.bundled_names():
+        sc = scenario.load(name)
+        print('%-12s %s' % (name, sc.description))
+    return 0
+
+
+def build_parser():
+    p = argparse.ArgumentParser(
+        prog='cellv2-conformance',
+        description='Deploy real local Nova Cells v2 + Blazar clouds, run '
+                    'the conformance suite, inject faults, report timings.')
+    sub = p.add_subparsers(dest='command', required=True)
+
+    def wd(sp):
+        sp.add_argument('--workdir', default=DEFAULT_WORKDIR,
+                        help='deployment directory (default: %(default)s)')
+
+    sp = sub.add_parser('deploy', help='deploy a scenario locally')
+    sp.add_argument('--scenario', default='multi-cell',
+                    help='bundled scenario name or path to a YAML file')
+    wd(sp)
+    sp.set_defaults(func=cmd_deploy)
+
+    sp = sub.add_parser('down', help='stop everything a deploy started')
+    sp.add_argument('--keep', action='store_true',
+                    help='keep data, configs and logs in the workdir')
+    wd(sp)
+    sp.set_defaults(func=cmd_down)
+
+    sp = sub.add_parser('status', help='services, pids, ports, RSS, logs')
+    sp.add_argument('--json', action='store_true')
+    wd(sp)
+    sp.set_defaults(func=cmd_status)
+
+    sp = sub.add_parser('logs', help='show the log of one service')
+    sp.add_argument('service')
+    sp.add_argument('-n', '--lines', type=int, default=50)
+    wd(sp)
+    sp.set_defaults(func=cmd_logs)
+
+    sp = sub.add_parser('scenarios', help='list the bundled scenarios')
+    sp.set_defaults(func=cmd_scenarios)
+
+    from cellv2_conformance.cmd import run as run_cmd
+    run_cmd.add_parsers(sub, wd)
+    return p
+
+
+def main(argv=None):
+    from cellv2_conformance.deploy.process import DeployError
+    from cellv2_conformance.scenario import ScenarioError
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except (DeployError, ScenarioError) as e:
+        _err(str(e))
+        return 2
+    except KeyboardInterrupt:
+        _err('interrupted')
+        return 130
+
+
+if __name__ == '__main__':
+    sys.exit(main())

@@ -1,0 +1,370 @@
+"""Load and validate scenario YAML, with errors that name file, line and field."""
+
+import copy
+import dataclasses
+import os
+import re
+
+import jsonschema
+import yaml
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+BUNDLED = os.path.join(HERE, 'scenarios')
+
+# Services whose configuration a scenario may override.  "nova" applies to
+# every nova process; the more specific names apply to one kind of process.
+OVERRIDABLE = (
+    'keystone', 'placement', 'glance', 'neutron', 'nova', 'nova-api',
+    'nova-scheduler', 'nova-super-conductor', 'nova-cell-conductor',
+    'nova-compute', 'blazar',
+)
+
+_NAME = r'^[a-z][a-z0-9-]{0,30}$'
+
+_OPTION_VALUE = {'type': ['string', 'integer', 'number', 'boolean', 'array']}
+
+SCHEMA = {
+    'type': 'object',
+    'additionalProperties': False,
+    'required': ['cells'],
+    'properties': {
+        'version': {'const': 1},
+        'name': {'type': 'string', 'pattern': _NAME},
+        'description': {'type': 'string'},
+        'base_port': {
+            'oneOf': [{'const': 'auto'},
+                      {'type': 'integer', 'minimum': 1024, 'maximum': 64000}],
+        },
+        'db': {
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                'backend': {'enum': ['private', 'existing']},
+                'url': {'type': 'string', 'pattern': r'^mysql\+pymysql://'},
+                'per_cell_server': {'type': 'boolean'},
+            },
+        },
+        'mq': {
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                'backend': {'enum': ['private', 'existing']},
+                'url': {'type': 'string', 'pattern': r'^rabbit://'},
+                'management_url': {'type': 'string',
+                                   'pattern': r'^https?://'},
+                'isolation': {'enum': ['vhost', 'node']},
+            },
+        },
+        'blazar': {
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                'enabled': {'type': 'boolean'},
+                'nova_client_version': {'type': 'string',
+                                        'pattern': r'^2(\.[0-9]+)?$'},
+            },
+        },
+        'cells': {
+            'type': 'array',
+            'minItems': 1,
+            'maxItems': 16,
+            'items': {
+                'type': 'object',
+                'additionalProperties': False,
+                'required': ['name'],
+                'properties': {
+                    'name': {'type': 'string', 'pattern': _NAME},
+                    'computes': {'type': 'integer', 'minimum': 1,
+                                 'maximum': 8},
+                    'reservable': {'type': 'integer', 'minimum': 0,
+                                   'maximum': 8},
+                    'disabled': {'type': 'boolean'},
+                },
+            },
+        },
+        'config': {
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {
+                svc: {
+                    'type': 'object',
+                    'additionalProperties': {
+                        'type': 'object',
+                        'additionalProperties': _OPTION_VALUE,
+                    },
+                } for svc in OVERRIDABLE
+            },
+        },
+    },
+}
+
+DEFAULTS = {
+    'version': 1,
+    'base_port': 'auto',
+    'db': {'backend': 'private', 'per_cell_server': True},
+    'mq': {'backend': 'private', 'isolation': 'vhost'},
+    'blazar': {'enabled': True, 'nova_client_version': '2.53'},
+    'config': {},
+}
+
+
+class ScenarioError(ValueError):
+    """A scenario is malformed; the message names file, line and field."""
+
+
+@dataclasses.dataclass
+class Cell:
+    name: str
+    computes: int
+    reservable: int
+    disabled: bool
+
+    @property
+    def hosts(self):
+        return ['%s-cmp%d' % (self.name, i + 1) for i in range(self.computes)]
+
+    @property
+    def reservable_hosts(self):
+        # The last computes of a cell go to Blazar; the first stay ordinary.
+        return self.hosts[self.computes - self.reservable:]
+
+
+@dataclasses.dataclass
+class Scenario:
+    name: str
+    description: str
+    source: str
+    base_port: object
+    db: dict
+    mq: dict
+    blazar: dict
+    cells: list
+    config: dict
+    raw: dict
+
+    @property
+    def blazar_enabled(self):
+        return bool(self.blazar.get('enabled'))
+
+    @property
+    def all_hosts(self):
+        return [h for c in self.cells for h in c.hosts]
+
+    @property
+    def reservable_hosts(self):
+        if not self.blazar_enabled:
+            return []
+        return [h for c in self.cells for h in c.reservable_hosts]
+
+    def overrides(self, service):
+        return self.config.get(service, {})
+
+    def to_dict(self):
+        return copy.deepcopy(self.raw)
+
+
+def bundled_names():
+    return sorted(f[:-5] for f in os.listdir(BUNDLED) if f.endswith('.yaml'))
+
+
+def _resolve(name_or_path):
+    if os.path.sep in name_or_path or name_or_path.endswith(
+            ('.yaml', '.yml')):
+        return name_or_path
+    path = os.path.join(BUNDLED, name_or_path + '.yaml')
+    if not os.path.exists(path):
+        raise ScenarioError(
+            'unknown scenario %r: not a file path and not a bundled scenario '
+            '(bundled: %s)' % (name_or_path, ', '.join(bundled_names())))
+    return path
+
+
+def load(name_or_path):
+    """Load a bundled scenario by name, or a scenario file by path."""
+    path = _resolve(name_or_path)
+    try:
+        with open(path, encoding='utf-8') as f:
+            text = f.read()
+    except OSError as e:
+        raise ScenarioError('scenario %s: cannot read: %s' % (
+            path, e.strerror or e))
+    return load_text(text, source=path)
+
+
+def _line_map(text):
+    """Map a path tuple ('cells', 1, 'computes') to its 1-based line."""
+    lines = {}
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError:
+        return lines
+
+    def walk(node, path):
+        lines[path] = node.start_mark.line + 1
+        if isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                lines[path + (k.value,)] = k.start_mark.line + 1
+                walk(v, path + (k.value,))
+        elif isinstance(node, yaml.SequenceNode):
+            for i, v in enumerate(node.value):
+                walk(v, path + (i,))
+
+    if root is not None:
+        walk(root, ())
+    return lines
+
+
+def _fmt_path(path):
+    out = ''
+    for p in path:
+        out += '[%d]' % p if isinstance(p, int) else ('.' if out else '') + p
+    return out or '<top level>'
+
+
+def _explain(err):
+    """Turn a jsonschema error into words a user can act on."""
+    v = err.validator
+    if v == 'additionalProperties':
+        allowed = sorted(err.schema.get('properties', {}))
+        extra = sorted(set(err.instance) - set(allowed))
+        if allowed:
+            return 'unknown key(s) %s; allowed: %s' % (
+                ', '.join(map(repr, extra)), ', '.join(allowed))
+        return 'unknown key(s) %s' % ', '.join(map(repr, extra))
+    if v == 'required':
+        return err.message.replace("'", '', 0)
+    if v == 'enum':
+        return 'must be one of %s (got %r)' % (
+            ', '.join(map(repr, err.validator_value)), err.instance)
+    if v == 'const':
+        return 'must be %r (got %r)' % (err.validator_value, err.instance)
+    if v == 'type':
+        return 'must be of type %s (got %r)' % (
+            err.validator_value, err.instance)
+    if v == 'pattern':
+        if err.validator_value == _NAME:
+            return ('must be lower-case letters, digits and dashes, starting '
+                    'with a letter, at most 31 characters (got %r)' %
+                    err.instance)
+        return 'must match %s (got %r)' % (err.validator_value, err.instance)
+    if v in ('minimum', 'maximum', 'minItems', 'maxItems'):
+        word = {'minimum': 'at least', 'maximum': 'at most',
+                'minItems': 'at least', 'maxItems': 'at most'}[v]
+        unit = ' item(s)' if v.endswith('Items') else ''
+        return 'must be %s %s%s (got %r)' % (
+            word, err.validator_value, unit,
+            len(err.instance) if v.endswith('Items') else err.instance)
+    if v == 'oneOf':
+        return "must be 'auto' or a port number 1024-64000 (got %r)" % (
+            err.instance,)
+    return err.message
+
+
+def _merge(defaults, data):
+    out = copy.deepcopy(defaults)
+    for k, v in data.items():
+        if isinstance(v, dict) and isinstance(out.get(k), dict):
+            out[k] = _merge(out[k], v)
+        else:
+            out[k] = copy.deepcopy(v)
+    return out
+
+
+def load_text(text, source='<string>'):
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        where = ':%d' % (mark.line + 1) if mark else ''
+        raise ScenarioError('scenario %s%s: not valid YAML: %s' % (
+            source, where, getattr(e, 'problem', None) or e))
+    if not isinstance(data, dict):
+        raise ScenarioError('scenario %s: the top level must be a mapping '
+                            'with at least a "cells" list' % source)
+    lines = _line_map(text)
+    errors = sorted(jsonschema.Draft7Validator(SCHEMA).iter_errors(data),
+                    key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        msgs = []
+        for err in errors:
+            path = tuple(err.absolute_path)
+            line = lines.get(path)
+            msgs.append('scenario %s%s: field %s: %s' % (
+                source, ':%d' % line if line else '', _fmt_path(path),
+                _explain(err)))
+        raise ScenarioError('\n'.join(msgs))
+
+    merged = _merge(DEFAULTS, data)
+    cells = []
+    seen = {}
+    for i, c in enumerate(data['cells']):
+        line = lines.get(('cells', i, 'name'))
+        where = 'scenario %s%s: field cells[%d].name' % (
+            source, ':%d' % line if line else '', i)
+        if c['name'] in ('cell0', 'api'):
+            raise ScenarioError('%s: %r is reserved (cell0 always exists)' % (
+                where, c['name']))
+        if c['name'] in seen:
+            raise ScenarioError('%s: duplicate cell name %r (first at '
+                                'cells[%d])' % (where, c['name'],
+                                                seen[c['name']]))
+        seen[c['name']] = i
+        computes = c.get('computes', 1)
+        reservable = c.get('reservable', 0)
+        if reservable > computes:
+            line = lines.get(('cells', i, 'reservable'))
+            raise ScenarioError(
+                'scenario %s%s: field cells[%d].reservable: %d is more than '
+                'the cell\'s %d compute(s)' % (
+                    source, ':%d' % line if line else '', i, reservable,
+                    computes))
+        cells.append(Cell(c['name'], computes, reservable,
+                          c.get('disabled', False)))
+
+    blazar = merged['blazar']
+    if blazar.get('enabled'):
+        total = sum(c.computes for c in cells)
+        res = sum(c.reservable for c in cells)
+        if res == total:
+            raise ScenarioError(
+                'scenario %s: field cells: every compute is reservable; keep '
+                'at least one compute out of Blazar\'s freepool so ordinary '
+                'boots have somewhere to land' % source)
+        enabled_free = sum(c.computes - c.reservable for c in cells
+                           if not c.disabled)
+        if enabled_free == 0:
+            raise ScenarioError(
+                'scenario %s: field cells: no enabled cell has a '
+                'non-reservable compute; ordinary boots could never land' %
+                source)
+    if all(c.disabled for c in cells):
+        raise ScenarioError('scenario %s: field cells: every cell is '
+                            'disabled; nothing could ever be scheduled' %
+                            source)
+    for key in ('db', 'mq'):
+        sect = merged[key]
+        line = lines.get((key, 'backend'))
+        if sect['backend'] == 'existing' and not sect.get('url'):
+            raise ScenarioError(
+                'scenario %s%s: field %s.url: required when %s.backend is '
+                '"existing"' % (source, ':%d' % line if line else '', key,
+                                key))
+        if sect['backend'] == 'private' and sect.get('url'):
+            raise ScenarioError(
+                'scenario %s%s: field %s.url: only allowed when %s.backend '
+                'is "existing"' % (source, ':%d' % line if line else '', key,
+                                   key))
+    if merged['db']['backend'] == 'existing':
+        merged['db']['per_cell_server'] = False
+    if merged['mq']['backend'] == 'existing' and \
+            merged['mq']['isolation'] == 'node':
+        raise ScenarioError('scenario %s: field mq.isolation: "node" needs '
+                            'mq.backend "private" (the harness starts one '
+                            'broker per cell)' % source)
+
+    name = merged.get('name') or os.path.splitext(
+        os.path.basename(source))[0]
+    return Scenario(
+        name=name, description=merged.get('description', ''), source=source,
+        base_port=merged['base_port'], db=merged['db'], mq=merged['mq'],
+        blazar=blazar, cells=cells, config=merged['config'], raw=merged)
