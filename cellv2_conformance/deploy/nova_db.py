@@ -36,7 +36,7 @@ def main(argv=None):
     from nova.db import migration
     from nova import objects
 
-    config.parse_args(['nova-manage'] + conf_args, init_rpc=False)
+    config.parse_args(['nova-manage'] + conf_args)
     objects.register_all()
     ctxt = context.get_admin_context()
 
@@ -76,6 +76,8 @@ def main(argv=None):
             result['cell0'] = c.uuid
         else:
             result['cells'][c.name] = c.uuid
+    from nova import rpc
+    rpc.cleanup()
     print(json.dumps(result), flush=True)
     return 0
 
