@@ -1,0 +1,98 @@
+"""Tempest configuration options of the plugin: ONE list feeds
+``register_opts``, ``get_opt_lists`` and the ``oslo.config.opts`` entry point.
+"""
+
+from oslo_config import cfg
+
+service_available_group = cfg.OptGroup(
+    name='service_available', title='Available OpenStack Services')
+
+ServiceAvailableGroup = [
+    cfg.BoolOpt('blazar', default=False,
+                help='Whether the Blazar reservation service is expected '
+                     'to be available.'),
+]
+
+cellv2_group = cfg.OptGroup(
+    name='cellv2', title='Nova Cells v2 conformance options')
+
+CellV2Group = [
+    cfg.StrOpt('inventory',
+               help='Path of the cells inventory file (YAML): per cell its '
+                    'name, uuid, database and transport URLs and hosts. '
+                    'Written by `cellv2-conformance deploy`; for an existing '
+                    'cloud see doc/source/inventory.rst.'),
+    cfg.IntOpt('expected_cells', default=1, min=1,
+               help='Number of cells (not counting cell0) the cloud should '
+                    'have. Checks needing two cells skip when this is 1.'),
+    cfg.BoolOpt('whitebox_db', default=False,
+                help='Whether the checks may read (SELECT only) the API and '
+                     'cell databases named in the inventory.'),
+    cfg.BoolOpt('whitebox_mq', default=False,
+                help='Whether the checks may read the RabbitMQ management '
+                     'API of the cells\' message queues.'),
+    cfg.BoolOpt('nova_manage', default=False,
+                help='Whether `nova-manage` can be run with the command '
+                     'prefix in the inventory (api.nova_manage).'),
+    cfg.BoolOpt('cross_cell_resize', default=False,
+                help='Whether the policy compute:servers:resize:cross_cell '
+                     'allows cross-cell moves in this cloud.'),
+    cfg.BoolOpt('fault_injection', default=False,
+                help='Whether serial checks may inject faults (stop a cell '
+                     'database, a conductor) through the inventory\'s '
+                     'recorded processes. Only for disposable clouds.'),
+    cfg.StrOpt('timings_file',
+               help='JSON-lines file the checks append per-operation, '
+                    'per-cell timings to (the CLI reads it for reports).'),
+    cfg.FloatOpt('build_interval', default=0.5,
+                 help='Seconds between polls while waiting for a server.'),
+    cfg.IntOpt('build_timeout', default=120,
+               help='Seconds to wait for a server to reach a status.'),
+]
+
+reservation_group = cfg.OptGroup(
+    name='reservation', title='Blazar reservation service options')
+
+ReservationGroup = [
+    cfg.StrOpt('catalog_type', default='reservation',
+               help='Catalog type of the reservation service.'),
+    cfg.StrOpt('endpoint_type', default='public',
+               choices=['public', 'admin', 'internal', 'publicURL',
+                        'adminURL', 'internalURL'],
+               help='Endpoint type of the reservation service.'),
+    cfg.StrOpt('region', default='',
+               help='Region of the reservation service (default: '
+                    '[identity] region).'),
+    cfg.FloatOpt('lease_interval', default=2.0,
+                 help='Seconds between polls of a lease\'s status.'),
+    cfg.IntOpt('lease_timeout', default=300,
+               help='Seconds to wait for a lease to reach a status.'),
+    cfg.StrOpt('freepool', default='freepool',
+               help='Name of Blazar\'s free pool aggregate.'),
+]
+
+# The single source of truth.
+_OPTS = [
+    (service_available_group, ServiceAvailableGroup),
+    (cellv2_group, CellV2Group),
+    (reservation_group, ReservationGroup),
+]
+
+
+def register_opts(conf):
+    from tempest import config as tempest_config
+    for group, opts in _OPTS:
+        if group.name == 'service_available':
+            tempest_config.register_opt_group(
+                conf, tempest_config.service_available_group, opts)
+        else:
+            tempest_config.register_opt_group(conf, group, opts)
+
+
+def get_opt_lists():
+    return [(group.name, opts) for group, opts in _OPTS]
+
+
+def list_opts():
+    """oslo.config.opts entry point (sample config, docs)."""
+    return [(group, opts) for group, opts in _OPTS]

@@ -1,0 +1,212 @@
+"""The cells inventory: the seam between a cloud and the checks.
+
+The local deployer writes it; for DevStack or a staging cloud an operator
+writes it by hand (``doc/source/inventory.rst``), or ``discover`` builds it
+from the API database's ``cell_mappings``.  Checks, faults and ``validate``
+read it and never import the deployer.
+
+Minimal hand-written inventory (version 1)::
+
+    version: 1
+    api:
+      database: mysql+pymysql://nova:...@db/nova_api          # optional
+      readonly_database: mysql+pymysql://ro:...@db/nova_api   # optional
+      nova_manage: [nova-manage, --config-file, /etc/nova/nova.conf]
+    cells:
+      - name: cell1
+        uuid: 3e1b...
+        database: mysql+pymysql://nova:...@db1/nova_cell1
+        readonly_database: mysql+pymysql://ro:...@db1/nova_cell1
+        transport: rabbit://nova:...@mq1:5672/nova_cell1
+        hosts: [cmp1, cmp2]
+        mq: {vhost: nova_cell1, management_url: http://mq1:15672}
+    mq: {user: monitor, password: ...}
+"""
+
+import dataclasses
+import os
+import stat
+import urllib.parse
+
+import yaml
+
+from cellv2_conformance import redact
+
+
+class InventoryError(ValueError):
+    """The inventory is missing or malformed; the message says where."""
+
+
+@dataclasses.dataclass
+class Cell:
+    name: str
+    uuid: str
+    database: str
+    transport: str
+    hosts: list
+    readonly_database: str = None
+    disabled: bool = False
+    reservable_hosts: list = dataclasses.field(default_factory=list)
+    mq: dict = dataclasses.field(default_factory=dict)
+    db_server: dict = dataclasses.field(default_factory=dict)
+    services: dict = dataclasses.field(default_factory=dict)
+    config: dict = dataclasses.field(default_factory=dict)
+
+    @property
+    def vhost(self):
+        if self.mq.get('vhost'):
+            return self.mq['vhost']
+        return urllib.parse.urlsplit(self.transport).path.lstrip('/') or '/'
+
+    @property
+    def reader_url(self):
+        """The URL to read this cell's DB with: the read-only one if any."""
+        return self.readonly_database or self.database
+
+
+class Inventory:
+    def __init__(self, data, path=None):
+        self.data = data
+        self.path = path
+        self.cells = [self._cell(i, c) for i, c in
+                      enumerate(data.get('cells') or [])]
+        if not self.cells:
+            raise InventoryError('%s: "cells" must list at least one cell' %
+                                 (path or 'inventory'))
+        names = [c.name for c in self.cells]
+        if len(set(names)) != len(names):
+            raise InventoryError('%s: cell names are not unique: %s' % (
+                path or 'inventory', names))
+        for c in self.cells:
+            redact.register(*(urllib.parse.urlsplit(u).password for u in (
+                c.database, c.transport, c.readonly_database) if u))
+        mq = data.get('mq') or {}
+        redact.register(mq.get('password'))
+        redact.register((data.get('auth') or {}).get('password'))
+
+    def _cell(self, i, c):
+        where = '%s: cells[%d]' % (self.path or 'inventory', i)
+        if not isinstance(c, dict):
+            raise InventoryError('%s: must be a mapping' % where)
+        for key in ('name', 'uuid', 'database', 'transport'):
+            if not c.get(key):
+                raise InventoryError('%s: missing required field "%s"' % (
+                    where, key))
+        known = {f.name for f in dataclasses.fields(Cell)}
+        return Cell(**{k: v for k, v in c.items() if k in known
+                       and v is not None} | {'hosts': c.get('hosts') or []})
+
+    # convenience -------------------------------------------------------
+    @property
+    def api(self):
+        return self.data.get('api') or {}
+
+    @property
+    def cell0(self):
+        return self.data.get('cell0') or {}
+
+    @property
+    def mq(self):
+        return self.data.get('mq') or {}
+
+    @property
+    def services(self):
+        return self.data.get('services') or {}
+
+    @property
+    def blazar(self):
+        return self.data.get('blazar') or {}
+
+    @property
+    def workdir(self):
+        return self.data.get('workdir')
+
+    def cell(self, name):
+        for c in self.cells:
+            if c.name == name:
+                return c
+        raise KeyError('no cell %r in inventory %s (cells: %s)' % (
+            name, self.path, ', '.join(c.name for c in self.cells)))
+
+    def cell_of_host(self, host):
+        for c in self.cells:
+            if host in c.hosts:
+                return c
+        return None
+
+    @property
+    def enabled_cells(self):
+        return [c for c in self.cells if not c.disabled]
+
+    @property
+    def all_hosts(self):
+        return [h for c in self.cells for h in c.hosts]
+
+    @property
+    def ordinary_hosts(self):
+        """Hosts not enrolled in Blazar (ordinary boots can land there)."""
+        res = set(self.blazar.get('reservable_hosts') or [])
+        return [h for h in self.all_hosts if h not in res]
+
+
+def load(path):
+    if not path:
+        raise InventoryError(
+            'no cells inventory configured: set [cellv2] inventory in '
+            'tempest.conf (the local deployer writes '
+            '<workdir>/cells-inventory.yaml)')
+    try:
+        st = os.stat(path)
+        with open(path, encoding='utf-8') as f:
+            data = yaml.safe_load(f)
+    except FileNotFoundError:
+        raise InventoryError('cells inventory %s does not exist' % path)
+    except OSError as e:
+        raise InventoryError('cannot read cells inventory %s: %s' % (
+            path, e.strerror))
+    except yaml.YAMLError as e:
+        mark = getattr(e, 'problem_mark', None)
+        raise InventoryError('cells inventory %s%s is not valid YAML: %s' % (
+            path, ':%d' % (mark.line + 1) if mark else '',
+            getattr(e, 'problem', e)))
+    if not isinstance(data, dict):
+        raise InventoryError('cells inventory %s: top level must be a '
+                             'mapping' % path)
+    if data.get('version', 1) != 1:
+        raise InventoryError('cells inventory %s: version %r is not '
+                             'supported (this harness reads version 1)' % (
+                                 path, data.get('version')))
+    if st.st_mode & (stat.S_IRGRP | stat.S_IROTH):
+        # It may hold passwords: say so, but do not refuse to run.
+        import logging
+        logging.getLogger(__name__).warning(
+            'cells inventory %s is readable by group/others; it may hold '
+            'passwords (chmod 600)', path)
+    return Inventory(data, path)
+
+
+def discover(api_db_url, readonly_user=None, readonly_password=None):
+    """Build an inventory from the API database's cell_mappings and
+    host_mappings (read-only)."""
+    from cellv2_conformance.inspect import db as inspect_db
+    cells, cell0 = [], None
+    with inspect_db.connect(api_db_url) as conn:
+        rows = inspect_db.query(conn, 'SELECT id, uuid, name, '
+                                'transport_url, database_connection, '
+                                'disabled FROM cell_mappings ORDER BY id')
+        hosts = inspect_db.query(conn, 'SELECT host, cell_id FROM '
+                                 'host_mappings ORDER BY host')
+    for r in rows:
+        if r['uuid'] == '00000000-0000-0000-0000-000000000000':
+            cell0 = {'uuid': r['uuid'], 'database': r['database_connection']}
+            continue
+        cells.append({
+            'name': r['name'] or r['uuid'], 'uuid': r['uuid'],
+            'database': r['database_connection'],
+            'transport': r['transport_url'], 'disabled': bool(r['disabled']),
+            'hosts': [h['host'] for h in hosts if h['cell_id'] == r['id']]})
+    data = {'version': 1, 'source': 'discovered from cell_mappings',
+            'api': {'database': api_db_url}, 'cell0': cell0 or {},
+            'cells': cells}
+    return Inventory(data, path='<discovered from %s>' % redact.url(
+        api_db_url))

@@ -1,0 +1,22 @@
+"""Registration of the plugin's service clients with tempest.
+
+Clients are thin, CONF-free tempest.lib RestClients.  Tempest builds them
+through ``get_service_clients()``; the CLI builds the very same classes from
+explicit credentials with ``tempest.lib.services.clients.ServiceClients``.
+"""
+
+
+def service_clients_config():
+    from tempest import config
+    conf = config.CONF
+    params = config.service_client_config('reservation')
+    params.update({
+        'name': 'reservation_v1',
+        'service_version': 'reservation.v1',
+        'module_path': 'cellv2_conformance.services.reservation.v1',
+        'client_names': ['LeasesClient', 'HostsClient'],
+    })
+    params['service'] = conf.reservation.catalog_type
+    params['endpoint_type'] = conf.reservation.endpoint_type
+    params['region'] = conf.reservation.region or conf.identity.region
+    return [params]
