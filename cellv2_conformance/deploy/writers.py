@@ -136,7 +136,7 @@ def tempest_conf(d, inv_path):
         'compute': {'image_ref': d.image_id, 'image_ref_alt': d.image_id,
                     'flavor_ref': 'c1', 'flavor_ref_alt': 'c2',
                     'min_microversion': '2.1', 'max_microversion': 'latest',
-                    'build_timeout': 120, 'build_interval': 0.5,
+                    'build_timeout': 120, 'build_interval': 1,
                     'region': configs.REGION, 'fixed_network_name': '',
                     'min_compute_nodes': len(sc.all_hosts)},
         'compute-feature-enabled': {
