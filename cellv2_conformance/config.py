@@ -44,6 +44,10 @@ CellV2Group = [
     cfg.StrOpt('timings_file',
                help='JSON-lines file the checks append per-operation, '
                     'per-cell timings to (the CLI reads it for reports).'),
+    cfg.StrOpt('findings_file',
+               help='JSON-lines file where checks record findings: '
+                    'behaviour that contradicts the cloud\'s own '
+                    'documentation (reported as expected failures).'),
     cfg.FloatOpt('build_interval', default=0.5,
                  help='Seconds between polls while waiting for a server.'),
     cfg.IntOpt('build_timeout', default=120,
