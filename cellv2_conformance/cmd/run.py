@@ -1,5 +1,649 @@
-"""`run` and `validate`: the suite against a local or existing cloud."""
+"""`run`, `validate` and `report`: the suite against a local or an existing
+cloud, and the reports of a run.
+
+``run`` deploys a scenario, runs tempest, ALWAYS tears the cloud down
+(unless ``--keep``; also on failure, Ctrl-C or SIGTERM) and writes the
+report directory.  ``validate`` runs the same suite against an existing
+cloud after checking that its tempest.conf, keystone and cells inventory
+are usable.  ``report --from DIR`` re-derives JUnit/HTML/Markdown.
+
+Exit codes: 0 no check failed (skips and known findings are not failures),
+1 a check failed (or tempest broke mid-run), 2 the cloud or its
+configuration could not be set up, 130 interrupted.
+"""
+
+import configparser
+import contextlib
+import datetime
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+
+import testtools
+
+from cellv2_conformance import redact
+from cellv2_conformance.report import bundle
+from cellv2_conformance.report import document
+from cellv2_conformance.report import results as results_mod
+from cellv2_conformance.timing import aggregate
+from cellv2_conformance.timing import requests as requests_mod
+
+DEFAULT_REGEX = 'cellv2_conformance'
+TEMPEST_GRACE_S = 30
+
+
+class SetupError(Exception):
+    """The cloud or its configuration is not usable (exit code 2)."""
+
+
+def _say(msg):
+    print(redact.text(msg), flush=True)
+
+
+def _err(msg):
+    print('cellv2-conformance: error: %s' % redact.text(msg),
+          file=sys.stderr, flush=True)
+
+
+def _stamp(prefix):
+    return '%s-%s' % (prefix, datetime.datetime.now(
+        datetime.timezone.utc).strftime('%Y%m%dT%H%M%SZ'))
+
+
+# ----------------------------------------------------------------------
+# tempest.conf
+# ----------------------------------------------------------------------
+def read_conf(path):
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        with open(path, encoding='utf-8') as f:
+            cp.read_file(f)
+    except FileNotFoundError:
+        raise SetupError('tempest.conf %s does not exist' % path)
+    except (OSError, configparser.Error) as e:
+        raise SetupError('cannot read tempest.conf %s: %s' % (path, e))
+    for sect, key in (('auth', 'admin_password'),
+                      ('identity', 'admin_password')):
+        redact.register(cp.get(sect, key, fallback=None))
+    return cp
+
+
+def conf_path_opt(cp, section, key, base):
+    value = cp.get(section, key, fallback='').strip()
+    if not value:
+        return None
+    return value if os.path.isabs(value) else os.path.join(base, value)
+
+
+class Inputs:
+    """Files a run appends to, with their size before the run so only this
+    run's part is reported (tempest.log and the JSONL files append)."""
+
+    def __init__(self, tempest_log=None, timings=None, findings=None,
+                 faults=None, deploy_timings=None):
+        self.paths = {'tempest.log': tempest_log, 'timings.jsonl': timings,
+                      'findings.jsonl': findings, 'faults.jsonl': faults,
+                      'deploy-timings.json': deploy_timings}
+        self.offsets = {}
+
+    def mark(self):
+        for name, path in self.paths.items():
+            if path and name != 'deploy-timings.json':
+                self.offsets[name] = bundle.file_size(path)
+
+    def copy_to(self, report_dir):
+        copied = []
+        for name, path in self.paths.items():
+            if path and bundle.copy_redacted(
+                    path, os.path.join(report_dir, name),
+                    self.offsets.get(name, 0)):
+                copied.append(name)
+        return copied
+
+
+# ----------------------------------------------------------------------
+# running tempest
+# ----------------------------------------------------------------------
+class _Tee:
+    """File-like reader that also writes what it reads to ``dst``."""
+
+    def __init__(self, src, dst):
+        self.src, self.dst = src, dst
+
+    def read(self, n=-1):
+        data = self.src.read(n)
+        if data:
+            self.dst.write(data)
+        return data
+
+
+class _Progress(testtools.StreamResult):
+    """Prints one line per finished test, subunit-trace style, so Zuul's
+    failure-output regex ``{N} id [1.23s] ... FAILED`` matches."""
+
+    WORDS = {'success': 'ok', 'fail': 'FAILED', 'skip': 'SKIPPED',
+             'xfail': 'ok (known finding)',
+             'uxsuccess': 'FAILED (unexpected success)'}
+
+    def __init__(self, out=_say):
+        super().__init__()
+        self.out = out
+        self.sink = testtools.StreamToDict(self._on_test)
+        self.done = 0
+
+    def startTestRun(self):
+        self.sink.startTestRun()
+
+    def stopTestRun(self):
+        self.sink.stopTestRun()
+
+    def status(self, *args, **kwargs):
+        self.sink.status(*args, **kwargs)
+
+    def _on_test(self, d):
+        if not d.get('id') or d.get('status') == 'exists':
+            return
+        self.done += 1
+        worker = next((t[7:] for t in d.get('tags') or ()
+                       if t.startswith('worker-')), '?')
+        start, stop = (list(d.get('timestamps') or []) + [None, None])[:2]
+        secs = (stop - start).total_seconds() if start and stop else 0.0
+        word = self.WORDS.get(d['status'], 'FAILED (%s)' % d['status'])
+        if d['status'] == 'skip':
+            reason = d.get('details', {}).get('reason')
+            if reason is not None:
+                word += ': ' + ''.join(
+                    c.decode('utf-8', 'replace')
+                    for c in reason.iter_bytes()).strip()[:150]
+        self.out('{%s} %s [%.3fs] ... %s' % (worker, d['id'], secs, word))
+
+
+def tempest_bin():
+    here = os.path.join(os.path.dirname(os.path.abspath(sys.executable)),
+                        'tempest')
+    if os.access(here, os.X_OK):
+        return here
+    found = shutil.which('tempest')
+    if not found:
+        raise SetupError('the tempest command is not installed in this '
+                         'environment')
+    return found
+
+
+def run_tempest(conf, cwd, regex, concurrency, report_dir, out=_say):
+    """Run tempest with a subunit v2 stream to ``results.subunit``; prints
+    progress; returns tempest's exit code.  Ctrl-C and SIGTERM stop the
+    tempest process group, then re-raise."""
+    argv = [tempest_bin(), 'run', '--config-file', conf, '--regex', regex,
+            '--concurrency', str(concurrency), '--subunit']
+    out('running: %s (in %s)' % (' '.join(argv), cwd))
+    stream_path = os.path.join(report_dir, bundle.SUBUNIT)
+    stderr_path = os.path.join(report_dir, '.tempest-stderr.raw')
+    env = dict(os.environ)
+    env['PATH'] = os.path.dirname(os.path.abspath(sys.executable)) + (
+        os.pathsep + env.get('PATH', ''))
+    with open(stream_path, 'wb') as stream, \
+            open(stderr_path, 'wb') as err:
+        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
+                                stderr=err, env=env, start_new_session=True)
+        progress = _Progress(out)
+
+        def pump():
+            import subunit
+            progress.startTestRun()
+            try:
+                subunit.ByteStreamToStreamResult(
+                    _Tee(proc.stdout, stream),
+                    non_subunit_name='stdout').run(progress)
+            except Exception as e:   # keep copying the raw stream
+                out('progress display stopped: %s' % e)
+                shutil.copyfileobj(proc.stdout, stream)
+            finally:
+                progress.stopTestRun()
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            rc = proc.wait()
+        except KeyboardInterrupt:
+            out('interrupted: stopping tempest')
+            _stop_group(proc)
+            reader.join(10)
+            raise
+        reader.join()
+    bundle.copy_redacted(stderr_path, os.path.join(report_dir,
+                                                   'tempest-stderr.log'))
+    os.unlink(stderr_path)
+    return rc
+
+
+def _stop_group(proc):
+    for sig, wait in ((signal.SIGINT, TEMPEST_GRACE_S),
+                      (signal.SIGTERM, 10), (signal.SIGKILL, 5)):
+        if proc.poll() is not None:
+            return
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(wait)
+            return
+        except subprocess.TimeoutExpired:
+            continue
+
+
+@contextlib.contextmanager
+def _sigterm_as_interrupt():
+    """SIGTERM (CI job timeout, `kill`) unwinds like Ctrl-C so teardown and
+    reports still happen."""
+    def handler(signum, frame):
+        raise KeyboardInterrupt()
+    old = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, old)
+
+
+@contextlib.contextmanager
+def _shielded(what):
+    """Ignore Ctrl-C while ``what`` (teardown) runs: a half-done teardown
+    leaves processes behind."""
+    def handler(signum, frame):
+        _say('%s in progress; please wait' % what)
+    old_int = signal.signal(signal.SIGINT, handler)
+    old_term = signal.signal(signal.SIGTERM, handler)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old_int)
+        signal.signal(signal.SIGTERM, old_term)
+
+
+# ----------------------------------------------------------------------
+# reports
+# ----------------------------------------------------------------------
+def write_reports(report_dir, started, mode, scenario=None, inv=None,
+                  error=None, command=None):
+    """Build run.json from the files in ``report_dir`` and derive the rest.
+    Returns the document."""
+    finished = document.utcnow()
+    subunit_path = os.path.join(report_dir, bundle.SUBUNIT)
+    results = (results_mod.parse_file(subunit_path)
+               if os.path.exists(subunit_path) else [])
+    samples, _ = aggregate.read_jsonl(os.path.join(report_dir,
+                                                   'timings.jsonl'))
+    found, _ = aggregate.read_jsonl(os.path.join(report_dir,
+                                                 'findings.jsonl'))
+    faults, _ = aggregate.read_jsonl(os.path.join(report_dir,
+                                                  'faults.jsonl'))
+    deploy_timings = bundle.load_json(os.path.join(report_dir,
+                                                   'deploy-timings.json'))
+    log = os.path.join(report_dir, 'tempest.log')
+    services = inv.services if inv is not None else {}
+    reqs = (requests_mod.parse_file(log, services)
+            if os.path.exists(log) else [])
+    doc = document.build(
+        results, started, finished, mode=mode, scenario=scenario,
+        inventory=inv, deploy_timings=deploy_timings,
+        timing_samples=samples, finding_records=found, fault_events=faults,
+        request_records=reqs, command=command, error=error)
+    document.write(os.path.join(report_dir, bundle.RUN_JSON), doc)
+    try:
+        doc = bundle.generate(report_dir, doc)
+    except Exception as e:   # run.json is written; say what broke
+        _err('could not render the reports in %s: %s: %s' % (
+            report_dir, type(e).__name__, e))
+    return doc
+
+
+def _exit_code(doc, tempest_rc, interrupted):
+    if interrupted:
+        return 130
+    if doc.get('verdict') == 'fail':
+        return 1
+    if doc.get('verdict') in ('error', 'empty'):
+        return 1 if doc.get('results') else 2
+    if tempest_rc not in (None, 0):
+        return 1
+    return 0
+
+
+def _finish(doc, report_dir, code):
+    c = doc.get('counts') or {}
+    _say('%s: %d tests, %d passed, %d failed, %d skipped, %d known '
+         'findings, %d unexpected successes' % (
+             (doc.get('verdict') or '?').upper(), c.get('total', 0),
+             c.get('success', 0), c.get('fail', 0), c.get('skip', 0),
+             c.get('xfail', 0), c.get('uxsuccess', 0)))
+    if doc.get('error'):
+        _err(doc['error'])
+    _say('report: %s' % os.path.join(report_dir, 'report.html'))
+    return code
+
+
+def _no_results_error(rc, report_dir, regex):
+    tail = ''
+    try:
+        with open(os.path.join(report_dir, 'tempest-stderr.log'),
+                  encoding='utf-8') as f:
+            lines = [ln.strip() for ln in f if ln.strip()]
+        tail = lines[-1] if lines else ''
+    except OSError:
+        pass
+    if rc == 0:
+        return 'no test matched --regex %r' % regex
+    return 'tempest exited with %s and reported no test result%s (see %s)' % (
+        rc, ': ' + tail if tail else '',
+        os.path.join(report_dir, 'tempest-stderr.log'))
+
+
+# ----------------------------------------------------------------------
+# run
+# ----------------------------------------------------------------------
+def cmd_run(args):
+    from cellv2_conformance import inventory as inventory_mod
+    from cellv2_conformance import scenario as scenario_mod
+    from cellv2_conformance.deploy import deployer
+    from cellv2_conformance.deploy.process import DeployError
+
+    started = document.utcnow()
+    workdir = os.path.abspath(args.workdir)
+    sc = scenario_mod.load(args.scenario)        # ScenarioError -> 2
+    report_dir = os.path.abspath(args.report_dir or os.path.join(
+        workdir, 'reports', _stamp('run')))
+    os.makedirs(report_dir, exist_ok=True)
+    d = deployer.Deployer(sc, workdir)
+    inv = None
+    error = None
+    tempest_rc = None
+    interrupted = False
+    setup_failed = False
+    inputs = Inputs()
+    with _sigterm_as_interrupt():
+        try:
+            try:
+                inv_path = d.deploy()
+            except DeployError as e:
+                setup_failed = True
+                error = 'deploy failed: %s' % e
+                interrupted = 'interrupted' in str(e)
+                inv_path = None
+            if inv_path:
+                conf = d.state.data['tempest_conf']
+                cp = read_conf(conf)
+                base = os.path.dirname(conf)
+                inv = inventory_mod.load(inv_path)
+                inputs = Inputs(
+                    tempest_log=conf_path_opt(cp, 'DEFAULT', 'log_file',
+                                              base),
+                    timings=conf_path_opt(cp, 'cellv2', 'timings_file',
+                                          base),
+                    findings=conf_path_opt(cp, 'cellv2', 'findings_file',
+                                           base),
+                    faults=inv.data.get('faults_journal') or os.path.join(
+                        workdir, 'faults.jsonl'),
+                    deploy_timings=os.path.join(workdir,
+                                                'deploy-timings.json'))
+                inputs.mark()
+                inputs.offsets['deploy-timings.json'] = 0
+                tempest_rc = run_tempest(
+                    conf, os.path.join(workdir, 'tempest'), args.regex,
+                    args.concurrency, report_dir)
+        except KeyboardInterrupt:
+            interrupted = True
+            error = 'interrupted'
+        except (SetupError, inventory_mod.InventoryError) as e:
+            setup_failed = True
+            error = str(e)
+        finally:
+            with _shielded('teardown'):
+                if not inputs.paths.get('deploy-timings.json'):
+                    inputs.paths['deploy-timings.json'] = os.path.join(
+                        workdir, 'deploy-timings.json')
+                inputs.copy_to(report_dir)
+                if getattr(d, 'state', None) is None:
+                    pass        # the deploy never started: nothing is ours
+                elif args.keep:
+                    _say('--keep: the cloud stays up; tear it down with '
+                         '`cellv2-conformance down --workdir %s`' % workdir)
+                else:
+                    try:
+                        deployer.teardown(workdir, keep=False, out=_say)
+                    except Exception as e:
+                        _err('teardown of %s failed: %s (run '
+                             '`cellv2-conformance down --workdir %s`)' % (
+                                 workdir, e, workdir))
+    results_present = os.path.exists(os.path.join(report_dir,
+                                                  bundle.SUBUNIT))
+    if not error and tempest_rc is not None:
+        parsed = results_mod.parse_file(os.path.join(
+            report_dir, bundle.SUBUNIT)) if results_present else []
+        if not parsed:
+            error = _no_results_error(tempest_rc, report_dir, args.regex)
+    doc = write_reports(report_dir, started, 'run', scenario=sc.name,
+                        inv=inv, error=error, command=sys.argv)
+    if setup_failed:
+        return _finish(doc, report_dir, 130 if interrupted else 2)
+    return _finish(doc, report_dir, _exit_code(doc, tempest_rc,
+                                               interrupted))
+
+
+# ----------------------------------------------------------------------
+# validate
+# ----------------------------------------------------------------------
+def check_conf(cp, path):
+    if not cp.has_section('cellv2'):
+        raise SetupError(
+            '%s has no [cellv2] section: this tempest.conf was not set up '
+            'for cellv2-conformance (add [cellv2] inventory, '
+            'expected_cells, ...; see `oslo-config-generator --namespace '
+            'cellv2_conformance`)' % path)
+    if not cp.get('identity', 'uri_v3', fallback='').strip():
+        raise SetupError('%s: [identity] uri_v3 is not set' % path)
+
+
+def check_keystone(cp, timeout=15):
+    """Authenticate as the configured admin: raise SetupError saying
+    "unreachable" or "wrong credentials" (never the secret)."""
+    import requests
+    uri = cp.get('identity', 'uri_v3').rstrip('/')
+    verify = True
+    if cp.getboolean('identity', 'disable_ssl_certificate_validation',
+                     fallback=False):
+        verify = False
+    elif cp.get('identity', 'ca_certificates_file', fallback=''):
+        verify = cp.get('identity', 'ca_certificates_file')
+    user = cp.get('auth', 'admin_username', fallback='')
+    password = cp.get('auth', 'admin_password', fallback='')
+    if not user or not password:
+        try:
+            requests.get(uri, timeout=timeout, verify=verify)
+        except requests.RequestException as e:
+            raise SetupError('keystone at %s is unreachable: %s' % (
+                uri, type(e).__name__))
+        return 'reachable (no [auth] admin credentials to check)'
+    domain = cp.get('auth', 'admin_domain_name', fallback='') or 'Default'
+    project = cp.get('auth', 'admin_project_name', fallback='') or 'admin'
+    body = {'auth': {
+        'identity': {'methods': ['password'], 'password': {'user': {
+            'name': user, 'password': password,
+            'domain': {'name': domain}}}},
+        'scope': {'project': {'name': project,
+                              'domain': {'name': domain}}}}}
+    try:
+        r = requests.post(uri + '/auth/tokens', json=body, timeout=timeout,
+                          verify=verify)
+    except requests.RequestException as e:
+        raise SetupError('keystone at %s is unreachable: %s' % (
+            uri, type(e).__name__))
+    if r.status_code == 401:
+        raise SetupError('keystone at %s rejected the admin credentials in '
+                         'tempest.conf [auth] (user %s, project %s, domain '
+                         '%s): wrong credentials' % (uri, user, project,
+                                                     domain))
+    if r.status_code != 201:
+        raise SetupError('keystone at %s answered HTTP %d to a token '
+                         'request (expected 201)' % (uri, r.status_code))
+    return 'admin %s authenticated' % user
+
+
+def derived_conf(cp, workspace, inventory_path=None):
+    """A private copy of tempest.conf for this run: the inventory given on
+    the command line, and timings/findings files when the original names
+    none.  Mode 0600 (it holds the admin password)."""
+    cp = _copy_conf(cp)
+    if inventory_path:
+        cp.set('cellv2', 'inventory', os.path.abspath(inventory_path))
+    for key, name in (('timings_file', 'timings.jsonl'),
+                      ('findings_file', 'findings.jsonl')):
+        if not cp.get('cellv2', key, fallback='').strip():
+            cp.set('cellv2', key, os.path.join(workspace, name))
+    if not cp.get('DEFAULT', 'log_file', fallback='').strip():
+        cp.set('DEFAULT', 'log_file', os.path.join(workspace,
+                                                   'tempest.log'))
+    path = os.path.join(workspace, 'tempest.conf')
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, 'w', encoding='utf-8') as f:
+        cp.write(f)
+    return path, cp
+
+
+def _copy_conf(cp):
+    new = configparser.ConfigParser(interpolation=None, strict=False)
+    new.read_dict({s: dict(cp.items(s, raw=True)) for s in cp.sections()})
+    for k, v in cp.defaults().items():
+        new.set('DEFAULT', k, v)
+    return new
+
+
+def cmd_validate(args):
+    from cellv2_conformance import inventory as inventory_mod
+    started = document.utcnow()
+    conf_src = os.path.abspath(args.tempest_conf)
+    report_dir = os.path.abspath(args.report_dir or os.path.join(
+        os.getcwd(), 'reports', _stamp('validate')))
+    try:
+        cp = read_conf(conf_src)
+        check_conf(cp, conf_src)
+        inv_path = args.inventory or cp.get('cellv2', 'inventory',
+                                            fallback='').strip()
+        if not inv_path:
+            raise SetupError('no cells inventory: pass --inventory or set '
+                             '[cellv2] inventory in %s' % conf_src)
+        inv = inventory_mod.load(inv_path)
+        _say('cells inventory %s: %d cell(s): %s' % (
+            inv_path, len(inv.cells), ', '.join(c.name for c in inv.cells)))
+        _say('keystone: %s' % check_keystone(cp))
+    except (SetupError, inventory_mod.InventoryError) as e:
+        _err(str(e))
+        return 2
+    os.makedirs(report_dir, exist_ok=True)
+    workspace = tempfile.mkdtemp(prefix='cellv2-validate-')
+    error = None
+    tempest_rc = None
+    interrupted = False
+    inputs = Inputs()
+    try:
+        with _sigterm_as_interrupt():
+            try:
+                conf, dcp = derived_conf(cp, workspace,
+                                         inventory_path=args.inventory)
+                inputs = Inputs(
+                    tempest_log=conf_path_opt(dcp, 'DEFAULT', 'log_file',
+                                              os.path.dirname(conf_src)),
+                    timings=conf_path_opt(dcp, 'cellv2', 'timings_file',
+                                          os.path.dirname(conf_src)),
+                    findings=conf_path_opt(dcp, 'cellv2', 'findings_file',
+                                           os.path.dirname(conf_src)),
+                    faults=inv.data.get('faults_journal'))
+                inputs.mark()
+                tempest_rc = run_tempest(conf, workspace, args.regex,
+                                         args.concurrency, report_dir)
+            except KeyboardInterrupt:
+                interrupted = True
+                error = 'interrupted'
+            finally:
+                inputs.copy_to(report_dir)
+    finally:
+        shutil.rmtree(workspace, ignore_errors=True)
+    if not error and tempest_rc is not None:
+        path = os.path.join(report_dir, bundle.SUBUNIT)
+        if not (os.path.exists(path) and results_mod.parse_file(path)):
+            error = _no_results_error(tempest_rc, report_dir, args.regex)
+    doc = write_reports(report_dir, started, 'validate', inv=inv,
+                        error=error, command=sys.argv)
+    return _finish(doc, report_dir, _exit_code(doc, tempest_rc,
+                                               interrupted))
+
+
+# ----------------------------------------------------------------------
+# report
+# ----------------------------------------------------------------------
+def cmd_report(args):
+    report_dir = os.path.abspath(args.from_dir)
+    if not os.path.exists(os.path.join(report_dir, bundle.RUN_JSON)):
+        _err('%s has no %s: not a report directory of cellv2-conformance' % (
+            report_dir, bundle.RUN_JSON))
+        return 2
+    try:
+        doc = bundle.generate(report_dir)
+    except ValueError as e:
+        _err(str(e))
+        return 2
+    for name in ('report.html', 'junit.xml', 'summary.md'):
+        _say('wrote %s' % os.path.join(report_dir, name))
+    return 1 if doc.get('verdict') == 'fail' else 0
+
+
+# ----------------------------------------------------------------------
+# parsers
+# ----------------------------------------------------------------------
+def _suite_args(sp):
+    sp.add_argument('--report-dir', help='where to write run.json, '
+                    'junit.xml, report.html, ... (default: a new '
+                    'timestamped directory)')
+    sp.add_argument('--regex', default=DEFAULT_REGEX,
+                    help='tempest selection regex (default: %(default)s)')
+    sp.add_argument('--concurrency', type=int, default=2,
+                    help='tempest workers (default: %(default)s)')
 
 
 def add_parsers(sub, wd):
-    return None
+    sp = sub.add_parser(
+        'run', help='deploy a scenario, run the suite, tear down, report',
+        description='Deploy a scenario, run the conformance suite with '
+                    'tempest, always tear the cloud down (unless --keep) '
+                    'and write the report directory. Exit 0: no check '
+                    'failed; 1: a check failed; 2: deploy/config error.')
+    sp.add_argument('--scenario', default='multi-cell',
+                    help='bundled scenario name or path to a YAML file')
+    wd(sp)
+    _suite_args(sp)
+    sp.add_argument('--keep', action='store_true',
+                    help='leave the cloud running after the run')
+    sp.set_defaults(func=cmd_run)
+
+    sp = sub.add_parser(
+        'validate', help='run the suite against an existing cloud',
+        description='Check that tempest.conf, keystone and the cells '
+                    'inventory are usable, then run the suite against the '
+                    'existing cloud (no deploy, no teardown) and report.')
+    sp.add_argument('--tempest-conf', required=True,
+                    help='tempest.conf with a [cellv2] section')
+    sp.add_argument('--inventory',
+                    help='cells inventory (default: [cellv2] inventory)')
+    _suite_args(sp)
+    sp.set_defaults(func=cmd_validate)
+
+    sp = sub.add_parser(
+        'report', help='regenerate HTML/JUnit/summary of a report dir',
+        description='Rebuild junit.xml, report.html and summary.md from a '
+                    'report directory\'s run.json and results.subunit.')
+    sp.add_argument('--from', dest='from_dir', required=True,
+                    metavar='DIR', help='report directory')
+    sp.set_defaults(func=cmd_report)

@@ -25,6 +25,7 @@ from cellv2_conformance.deploy import keystone_setup
 from cellv2_conformance.deploy import ports as ports_mod
 from cellv2_conformance.deploy import process
 from cellv2_conformance.deploy import render
+from cellv2_conformance.deploy import schema_cache
 from cellv2_conformance.deploy import writers
 from cellv2_conformance.deploy.process import DeployError
 from cellv2_conformance import redact
@@ -111,6 +112,9 @@ class Deployer:
             st = process.State.load(self.workdir)
             alive = [n for n, r in st.processes.items()
                      if process.is_alive(r)]
+            if st.data.get('status') == 'down' and not alive:
+                os.unlink(st.path)   # a torn-down deployment: start afresh
+                return
             raise DeployError(
                 'workdir %s already holds a deployment (status %s, %d '
                 'process(es) running). Run `cellv2-conformance down '
@@ -305,6 +309,31 @@ class Deployer:
         return process.run(name, argv, self.L.path('logs', 'setup.log'),
                            env=env, timeout=timeout)
 
+    def _cacheable(self):
+        return self.scenario.db['backend'] == 'private' and \
+            schema_cache.enabled()
+
+    def _socket_for(self, database):
+        for cell in self.scenario.cells:
+            if database == 'nova_' + cell.name and cell.name in self.mariadbs:
+                return self.mariadbs[cell.name].socket
+        return self.mariadbs['main'].socket
+
+    def _schema(self, schema, database, migrate, no_data=()):
+        """Load ``schema`` from the cache, or migrate and fill the cache."""
+        if self._cacheable() and schema_cache.available(schema):
+            schema_cache.load(schema, self._socket_for(database), database)
+            self.cache_hits.append(schema)
+            return
+        migrate()
+        if self._cacheable():
+            try:
+                schema_cache.save(schema, self._socket_for(database),
+                                  database, no_data)
+            except Exception as e:   # a cache problem never fails a deploy
+                self.progress('warning: could not cache schema %s: %s' % (
+                    schema, e))
+
     @property
     def admin(self):
         if getattr(self, '_admin', None) is None:
@@ -394,23 +423,26 @@ class Deployer:
 
     def step_keystone_keys(self):
         conf = self.L.path('etc', 'keystone', 'keystone.conf')
-        import pwd
         import grp
+        import pwd
         user = pwd.getpwuid(os.getuid()).pw_name
         group = grp.getgrgid(os.getgid()).gr_name
         km = os.path.join(self.bin, 'keystone-manage')
-        for what in ('fernet_setup', 'credential_setup'):
-            self._manage('keystone-manage ' + what, [
-                km, '--config-file', conf, what, '--keystone-user', user,
-                '--keystone-group', group])
+        with concurrent.futures.ThreadPoolExecutor(2) as ex:
+            list(ex.map(lambda what: self._manage(
+                'keystone-manage ' + what, [
+                    km, '--config-file', conf, what, '--keystone-user', user,
+                    '--keystone-group', group]),
+                ('fernet_setup', 'credential_setup')))
 
     def step_keystone_db(self):
         conf = self.L.path('etc', 'keystone', 'keystone.conf')
-        self._manage('keystone-manage db_sync', [
-            os.path.join(self.bin, 'keystone-manage'), '--config-file', conf,
-            'db_sync'])
+        self._schema('keystone', 'keystone', lambda: self._manage(
+            'keystone-manage db_sync', [
+                os.path.join(self.bin, 'keystone-manage'), '--config-file',
+                conf, 'db_sync']))
 
-    def step_keystone(self):
+    def step_keystone_bootstrap(self):
         conf = self.L.path('etc', 'keystone', 'keystone.conf')
         url = self.L.url('keystone')
         self._manage('keystone-manage bootstrap', [
@@ -424,9 +456,12 @@ class Deployer:
             '--bootstrap-admin-url', url + '/v3',
             '--bootstrap-public-url', url + '/v3',
             '--bootstrap-internal-url', url + '/v3'])
+
+    def step_keystone(self):
+        conf = self.L.path('etc', 'keystone', 'keystone.conf')
         self._uwsgi('keystone', {'OS_KEYSTONE_CONFIG_DIR': self.L.path(
             'etc', 'keystone')})
-        self._wait_http('keystone', url + '/v3',
+        self._wait_http('keystone', self.L.url('keystone') + '/v3',
                         ok=lambda r: r.status_code == 200, config=conf)
 
     def step_catalog(self):
@@ -437,9 +472,10 @@ class Deployer:
 
     def step_placement_db(self):
         conf = self.L.path('etc', 'placement', 'placement.conf')
-        self._manage('placement-manage db sync', [
-            os.path.join(self.bin, 'placement-manage'), '--config-file',
-            conf, 'db', 'sync'])
+        self._schema('placement', 'placement', lambda: self._manage(
+            'placement-manage db sync', [
+                os.path.join(self.bin, 'placement-manage'), '--config-file',
+                conf, 'db', 'sync']))
 
     def step_placement(self):
         self._uwsgi('placement', {'OS_PLACEMENT_CONFIG_DIR': self.L.path(
@@ -451,9 +487,10 @@ class Deployer:
 
     def step_glance_db(self):
         conf = self.L.path('etc', 'glance', 'glance-api.conf')
-        self._manage('glance-manage db_sync', [
-            os.path.join(self.bin, 'glance-manage'), '--config-file', conf,
-            'db_sync'])
+        self._schema('glance', 'glance', lambda: self._manage(
+            'glance-manage db_sync', [
+                os.path.join(self.bin, 'glance-manage'), '--config-file',
+                conf, 'db_sync']))
 
     def step_glance(self):
         self._uwsgi('glance', {'OS_GLANCE_CONFIG_DIR': self.L.path(
@@ -473,11 +510,12 @@ class Deployer:
 
     def step_neutron_db(self):
         etc = self.L.path('etc', 'neutron')
-        self._manage('neutron-db-manage upgrade heads', [
-            os.path.join(self.bin, 'neutron-db-manage'), '--config-file',
-            os.path.join(etc, 'neutron.conf'), '--config-file',
-            os.path.join(etc, 'ml2_conf.ini'), 'upgrade', 'heads'],
-            timeout=600)
+        self._schema('neutron', 'neutron', lambda: self._manage(
+            'neutron-db-manage upgrade heads', [
+                os.path.join(self.bin, 'neutron-db-manage'), '--config-file',
+                os.path.join(etc, 'neutron.conf'), '--config-file',
+                os.path.join(etc, 'ml2_conf.ini'), 'upgrade', 'heads'],
+            timeout=600))
 
     def step_neutron(self):
         self._uwsgi('neutron', {
@@ -494,6 +532,29 @@ class Deployer:
         self.api('GET', 'neutron', '/v2.0/ports?device_id=x')
 
     def step_nova_db(self):
+        cells_dbs = ['nova_cell0'] + ['nova_' + c.name
+                                      for c in self.scenario.cells]
+        hit = self._cacheable() and schema_cache.available('nova_api') \
+            and schema_cache.available('nova_main')
+        if hit:
+            # nova's own db_sync then finds nothing to do.
+            schema_cache.load('nova_api', self._socket_for('nova_api'),
+                              'nova_api')
+            for db in cells_dbs:
+                schema_cache.load('nova_main', self._socket_for(db), db)
+            self.cache_hits += ['nova_api', 'nova_main']
+        self._nova_db_helper()
+        if self._cacheable() and not hit:
+            try:
+                schema_cache.save('nova_api', self._socket_for('nova_api'),
+                                  'nova_api', ('cell_mappings',))
+                schema_cache.save('nova_main', self._socket_for(
+                    'nova_cell0'), 'nova_cell0')
+            except Exception as e:
+                self.progress('warning: could not cache nova schemas: %s' %
+                              e)
+
+    def _nova_db_helper(self):
         plan = {'cell0': self.L.db_urls['nova_cell0'], 'cells': [
             {'name': c.name, 'database': self.L.cell_db(c.name),
              'sync_database': self.L.cell_db(c.name, timeouts=False),
@@ -647,9 +708,10 @@ class Deployer:
 
     def step_blazar_db(self):
         conf = self.L.path('etc', 'blazar', 'blazar.conf')
-        self._manage('blazar-db-manage upgrade head', [
-            os.path.join(self.bin, 'blazar-db-manage'), '--config-file',
-            conf, 'upgrade', 'head'])
+        self._schema('blazar', 'blazar', lambda: self._manage(
+            'blazar-db-manage upgrade head', [
+                os.path.join(self.bin, 'blazar-db-manage'), '--config-file',
+                conf, 'upgrade', 'head']))
 
     def step_blazar(self):
         conf = self.L.path('etc', 'blazar', 'blazar.conf')
@@ -719,8 +781,11 @@ class Deployer:
             mq_steps.append('vhosts')
         add('keystone-keys', [], self.step_keystone_keys)
         add('keystone-db', db_steps, self.step_keystone_db)
-        add('keystone', ['keystone-db', 'keystone-keys'], self.step_keystone)
-        add('catalog', ['keystone'], self.step_catalog)
+        add('keystone-bootstrap', ['keystone-db'],
+            self.step_keystone_bootstrap)
+        add('keystone', ['keystone-db'], self.step_keystone)
+        add('catalog', ['keystone', 'keystone-bootstrap', 'keystone-keys'],
+            self.step_catalog)
         add('placement-db', db_steps, self.step_placement_db)
         add('placement', ['placement-db'], self.step_placement)
         add('glance-db', db_steps, self.step_glance_db)
@@ -731,8 +796,10 @@ class Deployer:
         add('neutron-warmup', ['neutron', 'catalog'],
             self.step_neutron_warmup)
         add('nova-db', db_steps, self.step_nova_db)
-        add('nova-api', ['nova-db'] + mq_steps, self.step_nova_api)
-        add('nova-conductors', ['nova-db'] + mq_steps,
+        # Every nova service authenticates to keystone at start-up (service
+        # users): start them only once the catalog step created those users.
+        add('nova-api', ['nova-db', 'catalog'] + mq_steps, self.step_nova_api)
+        add('nova-conductors', ['nova-db', 'catalog'] + mq_steps,
             self.step_nova_conductors)
         add('nova-computes', ['nova-db', 'placement', 'catalog'] + mq_steps,
             self.step_nova_computes)
@@ -797,6 +864,7 @@ class Deployer:
         self._preflight()
         self.state = process.State(self.workdir)
         self.mariadbs, self.rabbits = {}, {}
+        self.cache_hits = []
         try:
             ports = ports_mod.allocate(self.scenario)
             self.L = self._layout(ports)
@@ -816,6 +884,7 @@ class Deployer:
             inv = writers.write_all(self, total)
             self.state.set('timings', self.timings)
             self.state.set('total_s', round(total, 2))
+            self.state.set('schema_cache_hits', sorted(set(self.cache_hits)))
             self.state.set('status', 'ready')
             self.progress('deployment ready in %.1fs; inventory %s' % (
                 total, inv))

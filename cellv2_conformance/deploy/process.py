@@ -113,7 +113,10 @@ def start(state, name, argv, log_path, env=None, cwd=None, kind='service',
         created = None
     record = {'pid': proc.pid, 'pgid': proc.pid, 'create_time': created,
               'argv': redact.argv(argv), 'log': log_path, 'kind': kind,
-              'started_at': time.time()}
+              'started_at': time.time(),
+              # The explicit extra environment (config paths, never
+              # secrets), so a fault can restart the process the same way.
+              'env': redact.data(dict(env or {})), 'cwd': cwd}
     record.update(meta or {})
     state.add_process(name, record)
     # Keep the Popen object so the kernel entry is reaped when it exits while
@@ -235,6 +238,7 @@ def run(name, argv, log_path, env=None, timeout=300, cwd=None):
     full_env.update(env or {})
     os.makedirs(os.path.dirname(log_path), exist_ok=True)
     t0 = time.monotonic()
+    argv_shown = redact.argv(argv)
     with open(log_path, 'ab') as log:
         log.write(('\n### %s: %s\n' % (name, ' '.join(
             redact.argv(argv)))).encode())
@@ -250,6 +254,7 @@ def run(name, argv, log_path, env=None, timeout=300, cwd=None):
             raise DeployError('%s: did not finish within %ds; see %s\n%s' % (
                 name, timeout, log_path, tail(log_path)))
     if rc != 0:
-        raise DeployError('%s failed (exit %d); log %s, last lines:\n%s' % (
-            name, rc, log_path, tail(log_path)))
+        raise DeployError('%s failed (exit %d)\ncommand: %s\nlog %s, last '
+                          'lines:\n%s' % (name, rc, ' '.join(argv_shown),
+                                          log_path, tail(log_path)))
     return time.monotonic() - t0

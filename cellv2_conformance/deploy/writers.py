@@ -212,6 +212,7 @@ def write_all(d, total):
                           clouds_yaml(d))
     with open(os.path.join(d.workdir, 'deploy-timings.json'), 'w') as f:
         json.dump({'scenario': d.scenario.name, 'total_s': round(total, 2),
+                   'schema_cache_hits': sorted(set(d.cache_hits)),
                    'steps': d.timings, 'python': sys.version.split()[0]},
                   f, indent=1, sort_keys=True)
     d.state.set('inventory', inv_path)

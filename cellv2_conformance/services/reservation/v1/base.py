@@ -1,37 +1,63 @@
-"""Common base of the reservation clients."""
+"""Common base of the reservation clients (CONF-free, tempest.lib only).
+
+Every call checks its response against the JSON schema of the api-ref
+(:mod:`.schemas`), and sends ``OpenStack-API-Version: reservation <v>`` when
+``api_version`` is set (Blazar only has 1.0; a malformed value must give
+400, an unsupported one 406).
+"""
+
+import contextlib
+from urllib import parse
 
 from oslo_serialization import jsonutils as json
 from tempest.lib.common import rest_client
 
+from cellv2_conformance.services.reservation.v1 import schemas
+
+HEADER = 'OpenStack-API-Version'
+
 
 class ReservationClient(rest_client.RestClient):
-    """Sends ``OpenStack-API-Version: reservation <v>`` when asked to."""
 
     api_version = None
 
     def get_headers(self, accept_type=None, send_type=None):
         headers = super().get_headers(accept_type, send_type)
         if self.api_version:
-            headers['OpenStack-API-Version'] = 'reservation %s' % (
-                self.api_version)
+            headers[HEADER] = 'reservation %s' % self.api_version
         return headers
 
-    def _get(self, url, expected=200, **kw):
-        resp, body = self.get(url, **kw)
-        self.expected_success(expected, resp.status)
-        return rest_client.ResponseBody(resp, json.loads(body))
+    @contextlib.contextmanager
+    def microversion(self, version):
+        """Send ``version`` (a string, sent verbatim) for the calls inside."""
+        old = self.api_version
+        self.api_version = version
+        try:
+            yield self
+        finally:
+            self.api_version = old
 
-    def _post(self, url, body, expected=201):
-        resp, body = self.post(url, json.dumps(body))
-        self.expected_success(expected, resp.status)
-        return rest_client.ResponseBody(resp, json.loads(body))
+    @staticmethod
+    def _query(params):
+        params = {k: v for k, v in params.items() if v is not None}
+        return ('?' + parse.urlencode(params)) if params else ''
 
-    def _put(self, url, body, expected=200):
-        resp, body = self.put(url, json.dumps(body))
-        self.expected_success(expected, resp.status)
-        return rest_client.ResponseBody(resp, json.loads(body))
+    def _call(self, method, url, schema, body=None):
+        if body is not None:
+            resp, raw = getattr(self, method)(url, json.dumps(body))
+        else:
+            resp, raw = getattr(self, method)(url)
+        data = json.loads(raw) if raw else {}
+        self.validate_response(schema, resp, data)
+        return rest_client.ResponseBody(resp, data)
 
-    def _delete(self, url, expected=204):
-        resp, body = self.delete(url)
-        self.expected_success(expected, resp.status)
-        return rest_client.ResponseBody(resp, body)
+    def list_versions(self):
+        """GET / (the version document answers 300 Multiple Choices)."""
+        self.skip_path()
+        try:
+            resp, raw = self.get('/')
+        finally:
+            self.reset_path()
+        data = json.loads(raw)
+        self.validate_response(schemas.versions, resp, data)
+        return rest_client.ResponseBody(resp, data)

@@ -1,37 +1,50 @@
 from tempest.lib import exceptions as lib_exc
 
 from cellv2_conformance.services.reservation.v1 import base
+from cellv2_conformance.services.reservation.v1 import schemas
 
 
 class HostsClient(base.ReservationClient):
+    """``/v1/os-hosts``: enrolment, extra capabilities, allocations and
+    resource properties (admin only by default policy)."""
 
     def list_hosts(self):
-        return self._get('os-hosts')
+        return self._call('get', 'os-hosts', schemas.list_hosts)
 
     def show_host(self, host_id):
-        return self._get('os-hosts/%s' % host_id)
+        return self._call('get', 'os-hosts/%s' % host_id, schemas.show_host)
 
-    def create_host(self, **body):
-        return self._post('os-hosts', body)
+    def create_host(self, name, **extra_capabilities):
+        """Enrol the hypervisor ``name``; keyword arguments become extra
+        capabilities of the host."""
+        body = dict(extra_capabilities, name=name)
+        return self._call('post', 'os-hosts', schemas.create_host, body)
 
-    def update_host(self, host_id, **body):
-        return self._put('os-hosts/%s' % host_id, body)
+    def update_host(self, host_id, **extra_capabilities):
+        """Set (value) or remove (None) extra capabilities."""
+        return self._call('put', 'os-hosts/%s' % host_id,
+                          schemas.update_host, extra_capabilities)
 
     def delete_host(self, host_id):
-        return self._delete('os-hosts/%s' % host_id)
+        return self._call('delete', 'os-hosts/%s' % host_id,
+                          schemas.delete_host)
 
-    def list_allocations(self, **params):
-        from urllib import parse
-        q = ('?' + parse.urlencode(params)) if params else ''
-        return self._get('os-hosts/allocations' + q)
+    def list_allocations(self, lease_id=None, reservation_id=None):
+        return self._call('get', 'os-hosts/allocations' + self._query(
+            {'lease_id': lease_id, 'reservation_id': reservation_id}),
+            schemas.list_allocations)
 
     def show_allocation(self, host_id):
-        return self._get('os-hosts/%s/allocation' % host_id)
+        return self._call('get', 'os-hosts/%s/allocation' % host_id,
+                          schemas.show_allocation)
 
-    def list_properties(self, **params):
-        from urllib import parse
-        q = ('?' + parse.urlencode(params)) if params else ''
-        return self._get('os-hosts/properties' + q)
+    def list_properties(self, detail=None, all=None):
+        return self._call('get', 'os-hosts/properties' + self._query(
+            {'detail': detail, 'all': all}), schemas.list_properties)
+
+    def update_property(self, name, private):
+        return self._call('patch', 'os-hosts/properties/%s' % name,
+                          schemas.update_property, {'private': private})
 
     def is_resource_deleted(self, id):
         try:

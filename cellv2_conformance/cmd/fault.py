@@ -1,0 +1,171 @@
+"""`fault`: inject, heal and list faults on a deployment.
+
+    cellv2-conformance fault targets  --workdir W
+    cellv2-conformance fault inject   --workdir W --target cell2.db --action stop [--ttl 300] [--hold]
+    cellv2-conformance fault heal     --workdir W --id f-...
+    cellv2-conformance fault heal-all --workdir W
+    cellv2-conformance fault list     --workdir W [--json]
+
+A fault injected from the CLI lives until ``fault heal``, ``heal-all``,
+``down`` or its TTL (the watchdog heals it); with ``--hold`` the command
+keeps it until interrupted (Ctrl-C heals; if the command is killed, the
+watchdog heals).
+"""
+
+import json
+import os
+import signal
+import sys
+import threading
+
+from cellv2_conformance import redact
+
+
+def _out(msg):
+    print(redact.text(msg))
+
+
+def _inventory(args):
+    from cellv2_conformance import inventory
+    path = args.inventory or os.path.join(os.path.abspath(args.workdir),
+                                          'cells-inventory.yaml')
+    return inventory.load(path)
+
+
+def _fail(msg):
+    print('cellv2-conformance fault: error: %s' % redact.text(msg),
+          file=sys.stderr)
+    return 2
+
+
+def _show(rec):
+    _out('%s  %-10s %-24s %-8s injected %s healed %s%s' % (
+        rec['id'], rec['status'], rec['target'], rec['action'],
+        rec.get('injected_at') or '-', rec.get('heal_verified_at') or '-',
+        (' by %s' % rec['healed_by']) if rec.get('healed_by') else ''))
+
+
+def cmd_targets(args):
+    from cellv2_conformance.faults import targets
+    inv = _inventory(args)
+    for target, actions in targets.available(inv):
+        _out('%-36s %s' % (target, ', '.join(actions)))
+    return 0
+
+
+def cmd_inject(args):
+    from cellv2_conformance import faults
+    inv = _inventory(args)
+    try:
+        rec = faults.inject(inv, (args.target, args.action), ttl=args.ttl,
+                            parent_pid='self' if args.hold else None)
+    except faults.FaultError as e:
+        return _fail(e)
+    _out('fault %s: %s %s active (watchdog pid %s heals it at the latest '
+         'in %ss)' % (rec['id'], rec['target'], rec['action'],
+                      (rec.get('watchdog') or {}).get('pid'), args.ttl))
+    for ev in rec['evidence']:
+        _out('  evidence: %s' % ev)
+    if not args.hold:
+        _out('heal with: cellv2-conformance fault heal --workdir %s --id %s'
+             % (args.workdir, rec['id']))
+        return 0
+    _out('holding the fault; Ctrl-C (or SIGTERM) heals it')
+    done = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *a: done.set())
+    done.wait(args.ttl)
+    final = faults.heal(rec['id'], inv=inv, by='cli')
+    _show(final)
+    return 0
+
+
+def cmd_heal(args):
+    from cellv2_conformance import faults
+    from cellv2_conformance.faults import journal
+    jr = journal.Journal(os.path.join(os.path.abspath(args.workdir),
+                                      'faults.jsonl'))
+    try:
+        rec = faults.heal(args.id, journal=jr, by='cli')
+    except KeyError as e:
+        return _fail(str(e).strip('"'))
+    except faults.FaultError as e:
+        return _fail(e)
+    _show(rec)
+    for ev in rec.get('evidence') or []:
+        _out('  evidence: %s' % ev)
+    return 0
+
+
+def cmd_heal_all(args):
+    from cellv2_conformance import faults
+    recs = faults.heal_all(args.workdir, by='cli:heal-all', out=_out)
+    for rec in recs:
+        _show(rec)
+    still = [r for r in recs if r['status'] not in ('healed', 'abandoned')]
+    if not recs:
+        _out('no open faults in %s' % args.workdir)
+    return 1 if still else 0
+
+
+def cmd_list(args):
+    from cellv2_conformance import faults
+    recs = faults.list_faults(args.workdir)
+    if args.json:
+        print(json.dumps(redact.data(recs), indent=1, sort_keys=True))
+        return 0
+    for rec in recs:
+        _show(rec)
+    if not recs:
+        _out('no faults recorded in %s' % args.workdir)
+    return 0
+
+
+def add_parsers(sub, wd):
+    p = sub.add_parser('fault', help='inject, heal and list faults')
+    fsub = p.add_subparsers(dest='fault_command', required=True)
+
+    def common(sp):
+        wd(sp)
+        sp.add_argument('--inventory', help='cells inventory (default: '
+                        '<workdir>/cells-inventory.yaml)')
+
+    sp = fsub.add_parser('targets', help='targets and actions available')
+    common(sp)
+    sp.set_defaults(func=cmd_targets)
+
+    sp = fsub.add_parser('inject', help='inject one fault')
+    common(sp)
+    sp.add_argument('--target', required=True,
+                    help='e.g. cell2.db, cell(cell2).mq, cell(cell2), '
+                         'service(nova-scheduler)')
+    sp.add_argument('--action', required=True,
+                    help='stop|freeze (db, processes), revoke (mq), '
+                         'disable (cell)')
+    sp.add_argument('--ttl', type=int, default=300,
+                    help='seconds after which the watchdog heals '
+                         '(default: %(default)s)')
+    sp.add_argument('--hold', action='store_true',
+                    help='keep the fault until interrupted, then heal')
+    sp.set_defaults(func=cmd_inject)
+
+    sp = fsub.add_parser('heal', help='heal one fault')
+    wd(sp)
+    sp.add_argument('--id', required=True)
+    sp.set_defaults(func=cmd_heal)
+
+    sp = fsub.add_parser('heal-all', help='heal every open fault')
+    wd(sp)
+    sp.set_defaults(func=cmd_heal_all)
+
+    sp = fsub.add_parser('list', help='print the fault journal')
+    wd(sp)
+    sp.add_argument('--json', action='store_true')
+    sp.set_defaults(func=cmd_list)
+    return p
+
+
+def heal_all(workdir, out=print):
+    """For `down`: heal open faults before stopping anything."""
+    from cellv2_conformance import faults
+    return faults.heal_all(workdir, by='down', out=out)

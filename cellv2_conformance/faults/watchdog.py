@@ -1,0 +1,104 @@
+"""The fault watchdog: heals one fault even if the harness is killed.
+
+``python -m cellv2_conformance.faults.watchdog --journal J --id X --ttl N
+[--parent-pid P --parent-create-time T]``
+
+Started by :func:`cellv2_conformance.faults.inject` in its own session
+*before* the fault takes effect.  It watches the journal and
+
+* exits as soon as the fault is closed (healed/abandoned) by anyone,
+* heals it when the TTL expires, or when the parent (the process that
+  injected it, identified by pid *and* start time) is gone,
+* retries a failed heal a few times, then exits leaving the fault open
+  (``heal-failed``) for ``cellv2-conformance fault heal-all``.
+"""
+
+import argparse
+import datetime
+import sys
+import time
+
+import psutil
+
+RETRIES = 5
+
+
+def _log(msg):
+    print('%s %s' % (datetime.datetime.now(datetime.timezone.utc)
+                     .isoformat(timespec='seconds'), msg), flush=True)
+
+
+def parent_alive(pid, create_time=None):
+    if not pid:
+        return True
+    try:
+        p = psutil.Process(pid)
+        if create_time and abs(p.create_time() - create_time) > 0.5:
+            return False
+        return p.status() != psutil.STATUS_ZOMBIE
+    except psutil.Error:
+        return False
+
+
+def reason_to_heal(record, parent_pid, parent_create_time, now=None):
+    """Why the watchdog must heal now ('ttl', 'parent-died') or None."""
+    now = time.time() if now is None else now
+    if now >= float(record.get('expires_at') or 0):
+        return 'ttl'
+    if parent_pid and not parent_alive(parent_pid, parent_create_time):
+        return 'parent-died'
+    return None
+
+
+def run(journal_path, fault_id, ttl, parent_pid=None,
+        parent_create_time=None, interval=0.5):
+    from cellv2_conformance import faults
+    from cellv2_conformance.faults import journal as journal_mod
+    jr = journal_mod.Journal(journal_path)
+    _log('watching fault %s (ttl %ss, parent %s)' % (fault_id, ttl,
+                                                     parent_pid or '-'))
+    failures = 0
+    while True:
+        try:
+            record = jr.get(fault_id)
+        except KeyError:
+            _log('fault %s no longer in %s; exiting' % (fault_id,
+                                                        journal_path))
+            return 0
+        if record.get('status') in journal_mod.CLOSED:
+            _log('fault %s is %s (by %s); exiting' % (
+                fault_id, record['status'], record.get('healed_by')))
+            return 0
+        reason = reason_to_heal(record, parent_pid, parent_create_time)
+        if reason:
+            _log('healing fault %s (%s %s): %s' % (
+                fault_id, record['target'], record['action'], reason))
+            try:
+                final = faults.heal(fault_id, journal=jr,
+                                    by='watchdog:%s' % reason)
+                _log('fault %s %s' % (fault_id, final['status']))
+                return 0
+            except Exception as e:    # keep trying: this is the last line
+                failures += 1
+                _log('heal attempt %d failed: %s' % (failures, e))
+                if failures >= RETRIES:
+                    _log('giving up; run `cellv2-conformance fault heal-all`')
+                    return 1
+                time.sleep(min(30, 2 ** failures))
+                continue
+        time.sleep(interval)
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog='cellv2-conformance-fault-watchdog')
+    p.add_argument('--journal', required=True)
+    p.add_argument('--id', required=True)
+    p.add_argument('--ttl', type=float, required=True)
+    p.add_argument('--parent-pid', type=int)
+    p.add_argument('--parent-create-time', type=float)
+    a = p.parse_args(argv)
+    return run(a.journal, a.id, a.ttl, a.parent_pid, a.parent_create_time)
+
+
+if __name__ == '__main__':
+    sys.exit(main())

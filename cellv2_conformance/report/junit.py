@@ -1,0 +1,128 @@
+"""JUnit XML written from the run document (not with subunit2junitxml,
+which exits non-zero on failing streams).
+
+One ``<testcase>`` per check: ``classname`` is the test class, ``name`` the
+method with its tempest attributes, ``time`` the wall time.  Skips carry
+``<skipped message>``; failures and unexpected successes ``<failure>``; a
+known finding (xfail) is a passed testcase with a ``finding`` property and a
+``system-out`` note, so CI dashboards count it as passed yet show it.
+"""
+
+import re
+import xml.etree.ElementTree as ET
+
+_ILLEGAL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
+_EXC = re.compile(r'^(?P<cls>[A-Za-z_][\w.]*(?:Error|Exception|Failure|'
+                  r'Timeout|Fault|NotFound|Conflict|BadRequest|Forbidden|'
+                  r'Unauthorized|Exit)\w*):', re.M)
+
+
+def _clean(s):
+    return _ILLEGAL.sub('?', s or '')
+
+
+def _failure_type(text):
+    found = _EXC.findall(text or '')
+    return found[-1] if found else 'Failure'
+
+
+def _first_line(text, default):
+    for line in reversed((text or '').strip().splitlines()):
+        if line.strip():
+            return _clean(line.strip())[:300]
+    return default
+
+
+def _testcase_name(r):
+    attrs = (['id-%s' % r['idempotent_id']] if r.get('idempotent_id')
+             else []) + list(r.get('attrs') or [])
+    return '%s[%s]' % (r['name'], ','.join(attrs)) if attrs else r['name']
+
+
+def build(doc):
+    results = doc.get('results') or []
+    counts = doc.get('counts') or {}
+    total_time = sum(r.get('duration') or 0 for r in results)
+    failures = counts.get('fail', 0) + counts.get('uxsuccess', 0)
+    root = ET.Element('testsuites', {
+        'name': 'cellv2-conformance', 'tests': str(len(results)),
+        'failures': str(failures), 'errors': '0',
+        'skipped': str(counts.get('skip', 0)),
+        'time': '%.3f' % total_time})
+    suite = ET.SubElement(root, 'testsuite', {
+        'name': 'cellv2-conformance', 'tests': str(len(results)),
+        'failures': str(failures), 'errors': '0',
+        'skipped': str(counts.get('skip', 0)), 'time': '%.3f' % total_time,
+        'timestamp': doc.get('started_at') or ''})
+    props = ET.SubElement(suite, 'properties')
+    env = doc.get('environment') or {}
+    for name, value in (
+            ('verdict', doc.get('verdict')), ('mode', doc.get('mode')),
+            ('scenario', env.get('scenario')),
+            ('harness_version', (doc.get('harness') or {}).get('version')),
+            ('expected_failures', counts.get('xfail', 0)),
+            ('schema_version', doc.get('schema_version'))):
+        if value is not None:
+            ET.SubElement(props, 'property', {'name': name,
+                                              'value': _clean(str(value))})
+    findings = {}
+    for f in doc.get('findings') or []:
+        findings.setdefault(f.get('test_id'), []).append(f)
+    for r in results:
+        tc = ET.SubElement(suite, 'testcase', {
+            'classname': r['class'], 'name': _testcase_name(r),
+            'time': '%.3f' % (r.get('duration') or 0)})
+        tprops = []
+        if r.get('worker'):
+            tprops.append(('worker', r['worker']))
+        for cell in r.get('cells') or []:
+            tprops.append(('cell', cell))
+        if r['status'] in ('xfail', 'uxsuccess'):
+            tprops.append(('status', r['status']))
+        matched = [f for tid, fs in findings.items() if tid and (
+            r['id'] == tid or r['id'].startswith(tid + '[')) for f in fs]
+        for f in matched:
+            tprops.append(('finding', '%s: %s' % (f.get('id'),
+                                                  f.get('summary'))))
+        if r['status'] == 'xfail' and not matched and r.get('finding'):
+            tprops.append(('finding', r['finding']))
+        if tprops:
+            p = ET.SubElement(tc, 'properties')
+            for k, v in tprops:
+                ET.SubElement(p, 'property', {'name': k,
+                                              'value': _clean(str(v))})
+        status = r['status']
+        text = r.get('failure') or ''
+        if status == 'skip':
+            ET.SubElement(tc, 'skipped', {
+                'message': _clean(r.get('reason') or 'skipped')[:1000]})
+        elif status == 'fail':
+            el = ET.SubElement(tc, 'failure', {
+                'type': _failure_type(text),
+                'message': _first_line(text, 'failed')})
+            el.text = _clean(text)
+        elif status == 'uxsuccess':
+            el = ET.SubElement(tc, 'failure', {
+                'type': 'UnexpectedSuccess',
+                'message': 'a known finding no longer reproduces: update '
+                           'the check (the cloud may have been fixed)'})
+            el.text = _clean(text)
+        elif status == 'xfail':
+            out = ET.SubElement(tc, 'system-out')
+            lines = ['EXPECTED FAILURE: known finding (non-conformance '
+                     'recorded, not a harness failure)']
+            lines += ['finding %s: %s (%s)' % (f.get('id'), f.get('summary'),
+                                               f.get('reference') or '-')
+                      for f in matched]
+            if r.get('finding') and not matched:
+                lines.append('finding ' + r['finding'])
+            if text:
+                lines += ['', text]
+            out.text = _clean('\n'.join(lines))
+    ET.indent(root)
+    return root
+
+
+def write(path, doc):
+    tree = ET.ElementTree(build(doc))
+    tree.write(path, encoding='utf-8', xml_declaration=True)

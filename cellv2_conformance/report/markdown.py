@@ -1,0 +1,76 @@
+"""``summary.md``: a short Markdown digest for Zuul's build page or a
+Gerrit comment (verdict, counts, findings, failures, slowest operations)."""
+
+from cellv2_conformance import redact
+from cellv2_conformance.report.svg import fmt_s
+
+ICON = {'pass': 'PASS', 'fail': 'FAIL', 'error': 'ERROR',
+        'empty': 'NO RESULTS'}
+
+
+def _short(test_id):
+    base = test_id.split('[', 1)[0]
+    return '.'.join(base.rsplit('.', 2)[-2:])
+
+
+def render(doc, max_items=10):
+    c = doc.get('counts') or {}
+    env = doc.get('environment') or {}
+    lines = ['# cellv2-conformance: %s' % ICON.get(doc.get('verdict'),
+                                                   doc.get('verdict')), '']
+    lines.append('%s, %s, %s to %s (%s).' % (
+        doc.get('mode'), env.get('scenario') or 'existing cloud',
+        doc.get('started_at'), doc.get('finished_at'),
+        fmt_s(doc.get('duration_s'))))
+    if doc.get('error'):
+        lines += ['', '**Error:** %s' % doc['error']]
+    lines += ['', '| total | passed | failed | skipped | known findings '
+                  '(xfail) | unexpected successes |',
+              '|---:|---:|---:|---:|---:|---:|',
+              '| %d | %d | %d | %d | %d | %d |' % (
+                  c.get('total', 0), c.get('success', 0), c.get('fail', 0),
+                  c.get('skip', 0), c.get('xfail', 0),
+                  c.get('uxsuccess', 0))]
+    bad = [r for r in doc.get('results') or []
+           if r['status'] in ('fail', 'uxsuccess')]
+    if bad:
+        lines += ['', '## Failed checks', '']
+        for r in bad[:max_items]:
+            first = (r.get('failure') or '').strip().splitlines()
+            lines.append('- `%s` (%s)%s' % (
+                _short(r['id']), r['status'],
+                ': ' + first[-1][:200] if first else ''))
+        if len(bad) > max_items:
+            lines.append('- ... and %d more (see report.html)' % (
+                len(bad) - max_items))
+    findings = {}
+    for f in doc.get('findings') or []:
+        findings.setdefault(f.get('id'), f)
+    if findings:
+        lines += ['', '## Findings (documented behaviour not followed)', '']
+        for fid, f in sorted(findings.items(), key=lambda i: str(i[0])):
+            lines.append('- **%s**: %s%s' % (
+                fid, f.get('summary'),
+                ' (%s)' % f['reference'] if f.get('reference') else ''))
+    ops = ((doc.get('timings') or {}).get('operations') or {}).get(
+        'per_operation') or {}
+    if ops:
+        lines += ['', '## Timed operations', '',
+                  '| operation | n | p50 | p95 | max |',
+                  '|---|---:|---:|---:|---:|']
+        for op, s in sorted(ops.items(), key=lambda i: -(i[1].get('p95')
+                                                          or 0))[:max_items]:
+            lines.append('| %s | %d | %s | %s | %s |' % (
+                op, s['count'], fmt_s(s.get('p50')), fmt_s(s.get('p95')),
+                fmt_s(s.get('max'))))
+    if doc.get('faults'):
+        lines += ['', '%d fault window(s) injected; see report.html.' %
+                  len(doc['faults'])]
+    lines += ['', 'Full report: `report.html`; machine-readable: `run.json`, '
+                  '`junit.xml`, `results.subunit`.', '']
+    return redact.text('\n'.join(lines))
+
+
+def write(path, doc):
+    with open(path, 'w', encoding='utf-8') as f:
+        f.write(render(doc))

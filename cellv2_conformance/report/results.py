@@ -1,0 +1,150 @@
+"""Per-test results from a subunit v2 stream (what ``tempest run --subunit``
+writes).
+
+Each test becomes a plain dict::
+
+    {"id": full test id, "class": "pkg.module.Class", "name": "test_x",
+     "idempotent_id": "<uuid>" or None, "status": "success" | "fail" |
+     "skip" | "xfail" | "uxsuccess", "start"/"stop": ISO UTC,
+     "duration": seconds, "worker": "worker-0", "tags": [...],
+     "cells": [...], "reason": skip reason, "finding": finding detail,
+     "failure": traceback (redacted, capped)}
+
+Statuses that never reached a verdict (``inprogress``: the worker died) are
+reported as ``fail`` with a note, so a crash is never counted as a pass.
+"""
+
+import io
+import re
+
+import subunit
+import testtools
+
+from cellv2_conformance import redact
+
+STATUSES = ('success', 'fail', 'skip', 'xfail', 'uxsuccess')
+FAILED = ('fail', 'uxsuccess')
+MAX_DETAIL = 20000
+
+_ID = re.compile(r'^(?P<base>[^\[]+?)(?:\[(?P<attrs>[^\]]*)\])?$')
+_FIXTURE = re.compile(r'^(?P<what>setUpClass|tearDownClass|setUpModule|'
+                      r'tearDownModule) \((?P<cls>[^)]+)\)$')
+
+
+def split_id(test_id):
+    """``(class, name, attrs)`` of a tempest/testtools test id."""
+    m = _FIXTURE.match(test_id)
+    if m:
+        return m.group('cls'), m.group('what'), []
+    m = _ID.match(test_id)
+    base = m.group('base') if m else test_id
+    attrs = [a.strip() for a in (m.group('attrs') or '').split(',')
+             if a.strip()] if m else []
+    cls, _, name = base.rpartition('.')
+    return cls or base, name or base, attrs
+
+
+def _text(content):
+    try:
+        return ''.join(c.decode('utf-8', 'replace') if isinstance(
+            c, bytes) else c for c in content.iter_bytes())
+    except Exception:
+        return ''
+
+
+def _cap(s, limit=MAX_DETAIL):
+    s = redact.text(s)
+    if len(s) > limit:
+        return s[:limit // 2] + '\n[... %d characters cut ...]\n' % (
+            len(s) - limit) + s[-limit // 2:]
+    return s
+
+
+def _cells(tags, attrs):
+    out = []
+    for t in list(tags) + list(attrs):
+        for prefix in ('cell:', 'cell-', 'cell='):
+            if t.startswith(prefix) and len(t) > len(prefix):
+                out.append(t[len(prefix):])
+    return sorted(set(out))
+
+
+def _record(d):
+    test_id = d['id']
+    cls, name, attrs = split_id(test_id)
+    status = d['status']
+    note = None
+    if status not in STATUSES:
+        note = ('the test never reported a result (status %r): its worker '
+                'probably died or the run was interrupted' % status)
+        status = 'fail'
+    start, stop = (list(d.get('timestamps') or []) + [None, None])[:2]
+    tags = sorted(d.get('tags') or ())
+    workers = [t for t in tags if t.startswith('worker-')]
+    details = {k: _text(v) for k, v in (d.get('details') or {}).items()}
+    rec = {
+        'id': redact.text(test_id), 'class': cls, 'name': name,
+        'idempotent_id': next((a[3:] for a in attrs if a.startswith('id-')),
+                              None),
+        'status': status,
+        'start': start.isoformat() if start else None,
+        'stop': stop.isoformat() if stop else None,
+        'duration': round((stop - start).total_seconds(), 3)
+        if start and stop else None,
+        'worker': workers[0] if workers else None,
+        'tags': [t for t in tags if not t.startswith('worker-')],
+        'attrs': [a for a in attrs if not a.startswith('id-')],
+        'cells': _cells(tags, attrs),
+        'fixture': name in ('setUpClass', 'tearDownClass', 'setUpModule',
+                            'tearDownModule'),
+    }
+    if status == 'skip':
+        rec['reason'] = _cap(details.get('reason', ''), 2000)
+    if details.get('finding'):
+        rec['finding'] = _cap(details['finding'], 2000)
+    text = details.get('traceback') or details.get('reason') or ''
+    if note:
+        text = note + ('\n' + text if text else '')
+    if status in ('fail', 'xfail', 'uxsuccess') and text:
+        rec['failure'] = _cap(text)
+    return rec
+
+
+def parse_bytes(data):
+    """Test records of a subunit v2 byte string, in stream order.  Bytes
+    that are not subunit (stray prints) are ignored."""
+    out = []
+    source = io.BytesIO(data)
+    case = subunit.ByteStreamToStreamResult(source, non_subunit_name='stdout')
+    sink = testtools.StreamToDict(lambda d: out.append(d))
+    sink.startTestRun()
+    try:
+        case.run(sink)
+    finally:
+        sink.stopTestRun()
+    # 'exists' events (test enumeration) are not results.
+    return [_record(d) for d in out
+            if d.get('id') and d.get('status') != 'exists']
+
+
+def parse_file(path):
+    with open(path, 'rb') as f:
+        return parse_bytes(f.read())
+
+
+def counts(results):
+    out = {s: 0 for s in STATUSES}
+    for r in results:
+        out[r['status']] = out.get(r['status'], 0) + 1
+    out['total'] = len(results)
+    return out
+
+
+def verdict(results):
+    """'pass' when nothing failed (skips and known findings are not
+    failures), 'fail' otherwise, 'empty' when no test ran."""
+    if not results:
+        return 'empty'
+    if any(r['status'] in FAILED for r in results):
+        return 'fail'
+    return 'pass'

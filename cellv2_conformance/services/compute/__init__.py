@@ -1,0 +1,1 @@
+"""Plugin-local compute API schemas (where tempest's reject valid bodies)."""

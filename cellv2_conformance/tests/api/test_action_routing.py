@@ -1,0 +1,141 @@
+"""Server actions are routed to the server's own cell."""
+
+from tempest import config
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib import decorators
+
+from cellv2_conformance.tests import base
+from cellv2_conformance.timing import recorder
+
+CONF = config.CONF
+STATE = ('vm_state', 'power_state', 'task_state', 'locked', 'locked_by')
+POWER_RUNNING, POWER_SHUTDOWN = 1, 4
+
+
+class ActionRoutingTest(base.DatabaseMixin, base.CellsBaseTest):
+    """stop/start, reboot, lock/unlock and metadata reach the right cell.
+
+    One server is booted on an ordinary host of every cell.  Each action on
+    the server of cell N must change that server's row in cell N's database
+    (``vm_state``/``power_state``, ``instance_actions``, ``locked``,
+    ``instance_metadata``) and leave the other cells' servers' rows as they
+    were.  nova-api finds the cell through ``instance_mappings`` and sends
+    the RPC on that cell's transport; a wrong mapping or a cached wrong
+    connection would change (or fail to change) another cell's row.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.booted = cls.boot_into_cells(cls.cells_with_ordinary_host(),
+                                         name_prefix='act')
+
+    def _target(self, index):
+        if index >= len(self.booted):
+            self.skipTest('cell #%d: the inventory has only %d cell(s) with '
+                          'an ordinary host' % (index + 1, len(self.booted)))
+        return self.booted[index]
+
+    def _row(self, cell, server):
+        return self.instance_row(cell.name, server['id'])
+
+    def _others(self, index):
+        return {s['id']: {k: self._row(c, s)[k] for k in STATE}
+                for i, (c, s) in enumerate(self.booted) if i != index}
+
+    def _act(self, index, what, call, status='ACTIVE'):
+        cell, server = self._target(index)
+        before = self._others(index)
+        with recorder.timed('action-%s' % what, cell=cell.name,
+                            test_id=self.id()):
+            call(server['id'])
+            self.wait_server(server['id'], status)
+        self.assertEqual(before, self._others(index),
+                         'another cell\'s server changed on %s' % what)
+        return cell, server
+
+    def _stop_start(self, index):
+        cell, server = self._act(index, 'stop',
+                                 self.admin_servers_client.stop_server,
+                                 'SHUTOFF')
+        row = self._row(cell, server)
+        self.assertEqual(('stopped', POWER_SHUTDOWN),
+                         (row['vm_state'], row['power_state']))
+        self._act(index, 'start', self.admin_servers_client.start_server)
+        row = self._row(cell, server)
+        self.assertEqual(('active', POWER_RUNNING),
+                         (row['vm_state'], row['power_state']))
+
+    def _reboot(self, index):
+        cell, server = self._act(
+            index, 'reboot', lambda sid: self.admin_servers_client.
+            reboot_server(sid, type='SOFT'))
+        for name, url in self.cell_dbs().items():
+            rows = self.sql(url, 'SELECT action FROM instance_actions WHERE '
+                            'instance_uuid = %s AND action = %s',
+                            (server['id'], 'reboot'))
+            self.assertEqual(1 if name == cell.name else 0, len(rows),
+                             'reboot actions in %s' % name)
+
+    def _lock_unlock(self, index):
+        cell, server = self._act(index, 'lock',
+                                 self.admin_servers_client.lock_server)
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.admin_servers_client.unlock_server,
+                        server['id'])
+        self.assertEqual(1, self._row(cell, server)['locked'])
+        self._act(index, 'unlock', self.admin_servers_client.unlock_server)
+        self.assertEqual(0, self._row(cell, server)['locked'])
+
+    def _metadata(self, index):
+        key = data_utils.rand_name(prefix='cellv2', name='meta')
+        cell, server = self._target(index)
+        before = self._others(index)
+        self.admin_servers_client.set_server_metadata_item(
+            server['id'], key, {key: cell.name})
+        self.addCleanup(test_utils.call_and_ignore_notfound_exc,
+                        self.admin_servers_client.
+                        delete_server_metadata_item, server['id'], key)
+        for name, url in self.cell_dbs().items():
+            rows = self.sql(url, 'SELECT instance_uuid, value FROM '
+                            'instance_metadata WHERE `key` = %s AND '
+                            'deleted = 0', (key,))
+            expected = [{'instance_uuid': server['id'],
+                         'value': cell.name}] if name == cell.name else []
+            self.assertEqual(expected, rows, 'metadata rows in %s' % name)
+        self.assertEqual(before, self._others(index))
+
+    @decorators.idempotent_id('e261e267-4c5d-4e7f-9a9b-1c3d5e7f9a55')
+    def test_stop_start_first_cell(self):
+        self._stop_start(0)
+
+    @decorators.idempotent_id('f372f378-5d6e-4f8a-8b0c-2d4e6f8a0b56')
+    def test_stop_start_second_cell(self):
+        self._stop_start(1)
+
+    @decorators.idempotent_id('04830489-6e7f-4a9b-9c1d-3e5f7a9b1c57')
+    def test_reboot_first_cell(self):
+        self._reboot(0)
+
+    @decorators.idempotent_id('1594159a-7f8a-4b0c-8d2e-4f6a8b0c2d58')
+    def test_reboot_second_cell(self):
+        self._reboot(1)
+
+    @decorators.idempotent_id('26a526ab-8a9b-4c1d-9e3f-5a7b9c1d3e59')
+    def test_lock_unlock_first_cell(self):
+        self._lock_unlock(0)
+
+    @decorators.idempotent_id('37b637bc-9b0c-4d2e-8f4a-6b8c0d2e4f60')
+    def test_lock_unlock_second_cell(self):
+        self._lock_unlock(1)
+
+    @decorators.idempotent_id('48c748cd-0c1d-4e3f-9a5b-7c9d1e3f5a61')
+    def test_metadata_first_cell(self):
+        self._metadata(0)
+
+    @decorators.idempotent_id('59d859de-1d2e-4f4a-8b6c-8d0e2f4a6b62')
+    def test_metadata_second_cell(self):
+        self._metadata(1)

@@ -1,0 +1,111 @@
+"""Booting a server into each cell leaves the records nova documents."""
+
+from tempest import config
+from tempest.lib import decorators
+
+from cellv2_conformance.tests import base
+
+CONF = config.CONF
+
+
+def flavor_resources(flavor):
+    """Placement resources nova claims for a flavor (no extra specs)."""
+    swap_gb = -(-int(flavor.get('swap') or 0) // 1024)
+    return {'VCPU': flavor['vcpus'], 'MEMORY_MB': flavor['ram'],
+            'DISK_GB': flavor['disk'] + flavor.get(
+                'OS-FLV-EXT-DATA:ephemeral', 0) + swap_gb}
+
+
+class BootIntoEachCellTest(base.DatabaseMixin, base.CellsBaseTest):
+    """A server built on a host of cell N lives in cell N only.
+
+    One server per cell is booted at once with the 2.74 ``host`` field on an
+    ordinary host of that cell (boot-to-ACTIVE is timed per cell).  Then:
+    the ``instances`` row exists in that cell's DB and in no other cell nor
+    cell0; ``instance_mappings.cell_id`` points at that cell; the
+    ``request_specs`` row exists in the API DB and the ``build_requests``
+    row is gone (it only lives until the instance is created in a cell);
+    placement holds one allocation, against that host's compute node, equal
+    to the flavor.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def setup_clients(cls):
+        super().setup_clients()
+        cls.placement = cls.os_admin.placement_client
+        cls.flavors = cls.os_admin.flavors_client
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cells = cls.cells_with_ordinary_host()
+        if not cells:
+            raise cls.skipException('no cell has an ordinary (non-Blazar) '
+                                    'host in the inventory')
+        cls.booted = cls.boot_into_cells(cells, name_prefix='boot')
+        cls.flavor = cls.flavors.show_flavor(
+            CONF.compute.flavor_ref)['flavor']
+
+    @decorators.idempotent_id('ae2f4a6b-8c9d-4e1f-9a3b-5c7d9e1f3a19')
+    def test_server_on_requested_host(self):
+        for cell, server in self.booted:
+            self.assertEqual(self.ordinary_host(cell), self.host_of(server),
+                             'server %s' % server['id'])
+
+    @decorators.idempotent_id('bf3a5b7c-9d0e-4f2a-8b4c-6d8e0f2a4b20')
+    def test_instance_row_only_in_its_cell(self):
+        for cell, server in self.booted:
+            self.assertEqual([cell.name], self.cells_holding(server['id']),
+                             'cells holding server %s' % server['id'])
+
+    @decorators.idempotent_id('c04b6c8d-0e1f-4a3b-9c5d-7e9f1a3b5c21')
+    def test_instance_row_host_and_node(self):
+        for cell, server in self.booted:
+            row = self.instance_row(cell.name, server['id'])
+            self.assertEqual(self.ordinary_host(cell), row['host'])
+            self.assertEqual(server['OS-EXT-SRV-ATTR:hypervisor_hostname'],
+                             row['node'])
+            self.assertEqual('active', row['vm_state'])
+
+    @decorators.idempotent_id('d15c7d9e-1f2a-4b4c-8d6e-8f0a2b4c6d22')
+    def test_instance_mapping_points_at_its_cell(self):
+        for cell, server in self.booted:
+            self.assertEqual(cell.name, self.mapped_cell(server['id']))
+
+    @decorators.idempotent_id('e26d8e0f-2a3b-4c5d-9e7f-9a1b3c5d7e23')
+    def test_request_spec_exists(self):
+        for _, server in self.booted:
+            rows = self.sql(self.api_db(), 'SELECT id FROM request_specs '
+                            'WHERE instance_uuid = %s', (server['id'],))
+            self.assertEqual(1, len(rows), server['id'])
+
+    @decorators.idempotent_id('f37e9f1a-3b4c-4d6e-8f8a-0b2c4d6e8f24')
+    def test_build_request_gone(self):
+        for _, server in self.booted:
+            rows = self.sql(self.api_db(), 'SELECT id FROM build_requests '
+                            'WHERE instance_uuid = %s', (server['id'],))
+            self.assertEqual([], rows, server['id'])
+
+    @decorators.idempotent_id('0a8f0a2b-4c5d-4e7f-9a9b-1c3d5e7f9a25')
+    def test_allocations_equal_flavor(self):
+        expected = flavor_resources(self.flavor)
+        for _, server in self.booted:
+            allocs = self.placement.list_allocations(server['id'])[
+                'allocations']
+            self.assertEqual(1, len(allocs), server['id'])
+            got = list(allocs.values())[0]['resources']
+            self.assertEqual({k: v for k, v in expected.items() if v},
+                             got, server['id'])
+
+    @decorators.idempotent_id('1b9a1b3c-5d6e-4f8a-8b0c-2d4e6f8a0b26')
+    def test_allocation_against_host_compute_node(self):
+        for cell, server in self.booted:
+            allocs = self.placement.list_allocations(server['id'])[
+                'allocations']
+            nodes = self.sql(cell.reader_url, 'SELECT uuid FROM '
+                             'compute_nodes WHERE host = %s AND deleted = 0',
+                             (self.ordinary_host(cell),))
+            self.assertEqual({n['uuid'] for n in nodes}, set(allocs),
+                             'resource provider of server %s' % server['id'])

@@ -1,0 +1,133 @@
+"""A boot that cannot be scheduled is buried in cell0, visibly."""
+
+from tempest import config
+from tempest.lib.common.utils import data_utils
+from tempest.lib.common.utils import test_utils
+from tempest.lib import decorators
+
+from cellv2_conformance.common import servers
+from cellv2_conformance.tests import base
+
+CONF = config.CONF
+
+# More root disk than any compute node offers: placement returns no
+# candidates and the conductor buries the instance in cell0.  Disk is not
+# a quota resource, so the request passes the API's quota check.
+UNPLACEABLE_DISK_GB = 1000000
+
+
+class Cell0BurialTest(base.DatabaseMixin, base.CellsBaseTest):
+    """Scheduling failure (NoValidHost) buries the server in cell0.
+
+    The server goes ERROR with a fault; its ``instances`` row is in cell0's
+    DB only and ``instance_mappings`` points at cell0; it is listed, shown,
+    listed with its fault in ``/servers/detail`` and usable as a paging
+    marker (bug 1689692); ``os-instance-actions`` has ``create`` (bug
+    1852458); placement holds no allocation for it; deleting it gives the
+    instance back to the project's quota usage (bug 1670627).  No tempest
+    test covers this, and the multi-cell gate excludes the only scenario
+    that provokes NoValidHost.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def setup_clients(cls):
+        super().setup_clients()
+        cls.flavors = cls.os_admin.flavors_client
+        cls.limits = cls.os_admin.limits_client
+        cls.placement = cls.os_admin.placement_client
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.flavor = cls.flavors.create_flavor(
+            name=data_utils.rand_name(prefix='cellv2', name='unplaceable'),
+            ram=64, vcpus=1, disk=UNPLACEABLE_DISK_GB)['flavor']
+        cls.addClassResourceCleanup(
+            test_utils.call_and_ignore_notfound_exc,
+            cls.flavors.delete_flavor, cls.flavor['id'])
+        cls.buried = cls._bury()
+
+    @classmethod
+    def _bury(cls, add_cleanup=None):
+        server = servers.create(
+            cls.admin_servers_client, cls.flavor['id'],
+            CONF.compute.image_ref,
+            add_cleanup or cls.addClassResourceCleanup,
+            server_name=servers.name('buried'))
+        return servers.wait_status(
+            cls.admin_servers_client, server['id'], 'ERROR',
+            CONF.cellv2.build_timeout,
+            interval=CONF.cellv2.build_interval)[0]
+
+    @decorators.idempotent_id('2cab2c4d-6e7f-4a9b-9c1d-3e5f7a9b1c27')
+    def test_error_with_no_valid_host_fault(self):
+        fault = self.buried.get('fault') or {}
+        self.assertIn('No valid host', fault.get('message', ''))
+
+    @decorators.idempotent_id('3dbc3d5e-7f8a-4b0c-8d2e-4f6a8b0c2d28')
+    def test_instance_only_in_cell0(self):
+        self.assertEqual([base.CELL0], self.cells_holding(self.buried['id']))
+
+    @decorators.idempotent_id('4ecd4e6f-8a9b-4c1d-9e3f-5a7b9c1d3e29')
+    def test_instance_mapping_points_at_cell0(self):
+        self.assertEqual(base.CELL0, self.mapped_cell(self.buried['id']))
+
+    @decorators.idempotent_id('5fde5f7a-9b0c-4d2e-8f4a-6b8c0d2e4f30')
+    def test_fault_row_in_cell0(self):
+        rows = self.sql(self.cell0_db(), 'SELECT message FROM '
+                        'instance_faults WHERE instance_uuid = %s',
+                        (self.buried['id'],))
+        self.assertIn('No valid host', ' '.join(r['message'] for r in rows))
+
+    @decorators.idempotent_id('6aef6a8b-0c1d-4e3f-9a5b-7c9d1e3f5a31')
+    def test_no_build_request_left(self):
+        rows = self.sql(self.api_db(), 'SELECT id FROM build_requests '
+                        'WHERE instance_uuid = %s', (self.buried['id'],))
+        self.assertEqual([], rows)
+
+    @decorators.idempotent_id('7bfa7b9c-1d2e-4f4a-8b6c-8d0e2f4a6b32')
+    def test_create_action_recorded(self):
+        actions = self.admin_servers_client.list_instance_actions(
+            self.buried['id'])['instanceActions']
+        self.assertIn('create', [a['action'] for a in actions])
+
+    @decorators.idempotent_id('8c0b8c0d-2e3f-4a5b-9c7d-9e1f3a5b7c33')
+    def test_listed(self):
+        listed = self.admin_servers_client.list_servers()['servers']
+        self.assertIn(self.buried['id'], [s['id'] for s in listed])
+
+    @decorators.idempotent_id('9d1c9d1e-3f4a-4b6c-8d8e-0f2a4b6c8d34')
+    def test_fault_in_servers_detail(self):
+        listed = self.admin_servers_client.list_servers(
+            detail=True)['servers']
+        mine = [s for s in listed if s['id'] == self.buried['id']]
+        self.assertEqual(1, len(mine))
+        self.assertIn('No valid host', (mine[0].get('fault') or {}).get(
+            'message', ''))
+
+    @decorators.idempotent_id('ae2dae2f-4a5b-4c7d-9e9f-1a3b5c7d9e35')
+    def test_cell0_server_usable_as_marker(self):
+        # Bug 1689692: a marker in cell0 answered 400 MarkerNotFound.
+        body = self.admin_servers_client.list_servers(
+            marker=self.buried['id'])
+        self.assertNotIn(self.buried['id'],
+                         [s['id'] for s in body['servers']])
+
+    @decorators.idempotent_id('bf3ebf3a-5b6c-4d8e-8f0a-2b4c6d8e0f36')
+    def test_no_placement_allocation(self):
+        allocs = self.placement.list_allocations(self.buried['id'])
+        self.assertEqual({}, allocs['allocations'])
+
+    @decorators.idempotent_id('c04fc04b-6c7d-4e9f-9a1b-3c5d7e9f1a37')
+    def test_delete_gives_quota_back(self):
+        server = self._bury(add_cleanup=self.addCleanup)
+        used = self.limits.show_limits()['limits']['absolute'][
+            'totalInstancesUsed']
+        servers.delete(self.admin_servers_client, server['id'],
+                       CONF.cellv2.build_timeout,
+                       CONF.cellv2.build_interval)
+        after = self.limits.show_limits()['limits']['absolute'][
+            'totalInstancesUsed']
+        self.assertEqual(used - 1, after)

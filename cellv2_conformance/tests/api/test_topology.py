@@ -1,0 +1,161 @@
+"""Cell topology as recorded in the API database and reachable behind it."""
+
+from tempest.lib import decorators
+
+from cellv2_conformance.inspect import db as inspect_db
+from cellv2_conformance.tests import base
+
+
+class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
+    """The API DB's ``cell_mappings`` describe a sound topology.
+
+    cell0 is mapped with its well-known uuid; every cell of the inventory is
+    mapped under its uuid and name; no two cells share a database
+    (host:port/db) or a message queue (host:port/vhost) -- ``create_cell``
+    refuses such a pair (exit code 2) but a hand-edited or operator-made
+    mapping can still carry one (nova-operator#443); every cell DB is
+    reachable and all cell DBs run the same schema (alembic head), since
+    nova-api and the conductors query all of them with one code base.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.mappings = cls.sql(
+            cls.api_db(), 'SELECT id, uuid, name, transport_url, '
+            'database_connection, disabled FROM cell_mappings ORDER BY id')
+
+    def _real_cells(self):
+        return [m for m in self.mappings if m['uuid'] != base.CELL0_UUID]
+
+    @decorators.idempotent_id('0f8a6c64-3b0e-4f57-9a9f-1c2b8e1a7d01')
+    def test_cell0_is_mapped(self):
+        cell0 = [m for m in self.mappings if m['uuid'] == base.CELL0_UUID]
+        self.assertEqual(1, len(cell0), 'cell_mappings has no cell0 row '
+                         '(nova-manage cell_v2 map_cell0 was not run)')
+        self.assertEqual(base.db_address(self.inv.cell0['database']),
+                         base.db_address(cell0[0]['database_connection']))
+
+    @decorators.idempotent_id('4c9b1f0e-7a51-4d1e-8a54-5f2b9d6c3e02')
+    def test_every_inventory_cell_is_mapped(self):
+        mapped = {m['uuid']: m['name'] for m in self._real_cells()}
+        expected = {c.uuid: c.name for c in self.inv.cells}
+        self.assertEqual(expected, mapped)
+
+    @decorators.idempotent_id('a1d3e5f7-2b4c-4d6e-8f01-3a5b7c9d1e03')
+    def test_expected_number_of_cells(self):
+        self.assertEqual(base.CONF.cellv2.expected_cells,
+                         len(self._real_cells()))
+
+    @decorators.idempotent_id('b7e2c4a6-9d1f-4e3b-a5c7-d9e1f3a5b704')
+    def test_no_two_cells_share_a_database(self):
+        addresses = [base.db_address(m['database_connection'])
+                     for m in self.mappings]
+        self.assertEqual(sorted(set(addresses)), sorted(addresses),
+                         'two cell mappings point at one database')
+
+    @decorators.idempotent_id('c3f5a7b9-1d2e-4f6a-8b0c-2e4f6a8b0c05')
+    def test_no_two_cells_share_a_transport(self):
+        transports = [base.mq_address(m['transport_url'])
+                      for m in self._real_cells()]
+        self.assertEqual(len(set(transports)), len(transports),
+                         'two cell mappings share host:port/vhost: %s' %
+                         transports)
+
+    @decorators.idempotent_id('d9a1b3c5-7e8f-4a0b-9c2d-4f6a8b0c2d06')
+    def test_mappings_match_inventory_addresses(self):
+        by_uuid = {m['uuid']: m for m in self.mappings}
+        for cell in self.inv.cells:
+            m = by_uuid[cell.uuid]
+            self.assertEqual(base.db_address(cell.database),
+                             base.db_address(m['database_connection']),
+                             'database of %s' % cell.name)
+            self.assertEqual(base.mq_address(cell.transport),
+                             base.mq_address(m['transport_url']),
+                             'transport of %s' % cell.name)
+
+    @decorators.idempotent_id('e5b7c9d1-3f4a-4b6c-8d0e-6a8b0c2d4e07')
+    def test_every_cell_database_is_reachable(self):
+        for name, url in self.cell_dbs().items():
+            rows = self.sql(url, 'SELECT COUNT(*) AS n FROM services')
+            self.assertEqual(1, len(rows), 'cell %s' % name)
+
+    @decorators.idempotent_id('f1c3d5e7-9a0b-4c2d-8e4f-8b0c2d4e6f08')
+    def test_schema_version_equal_across_cells(self):
+        versions = {name: inspect_db.alembic_version(url)
+                    for name, url in self.cell_dbs().items()}
+        self.assertEqual(1, len({tuple(v) for v in versions.values()}),
+                         'alembic_version differs between cells: %s' %
+                         versions)
+
+    @decorators.idempotent_id('0a2b4c6d-8e9f-4a1b-8c3d-5e7f9a1b3c09')
+    def test_no_cell_is_disabled_unexpectedly(self):
+        disabled = {m['uuid'] for m in self._real_cells() if m['disabled']}
+        expected = {c.uuid for c in self.inv.cells if c.disabled}
+        self.assertEqual(expected, disabled)
+
+
+class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
+    """Every cell's RabbitMQ vhost is reachable and carries only its own
+    cell's services.
+
+    Each compute host's RPC queue ``compute.<host>`` exists on its cell's
+    vhost only, and is consumed there; every nova-compute process is
+    connected to its own cell's vhost and to no other cell's (the connection
+    names carry ``<binary>:<pid>``).  This is the isolation nova's own
+    functional tests cannot prove: they run every cell on one fake bus.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.mgmt = cls.mq()
+        cls.queues = {c.name: cls.mgmt.queue_counters(c.vhost)
+                      for c in cls.inv.cells}
+        cls.connections = cls.mgmt.connections()
+
+    @decorators.idempotent_id('1b3c5d7e-9f0a-4b2c-8d4e-6f8a0b2c4d10')
+    def test_every_cell_vhost_exists(self):
+        vhosts = set(self.mgmt.vhosts())
+        for cell in self.inv.cells:
+            self.assertIn(cell.vhost, vhosts, 'vhost of %s' % cell.name)
+        self.assertIn(self.api_vhost(), vhosts, 'API vhost')
+
+    @decorators.idempotent_id('2c4d6e8f-0a1b-4c3d-9e5f-7a9b1c3d5e11')
+    def test_compute_queue_only_on_own_cell_vhost(self):
+        for cell in self.inv.cells:
+            for host in cell.hosts:
+                queue = 'compute.%s' % host
+                where = [c for c, qs in self.queues.items() if queue in qs]
+                self.assertEqual([cell.name], where, queue)
+                self.assertGreaterEqual(
+                    self.queues[cell.name][queue]['consumers'], 1,
+                    '%s on vhost %s has no consumer' % (queue, cell.vhost))
+
+    @decorators.idempotent_id('3d5e7f9a-1b2c-4d4e-8f6a-8b0c2d4e6f12')
+    def test_compute_processes_connect_to_own_cell_only(self):
+        vhosts_of_pid = {}
+        for conn in self.connections:
+            name = (conn.get('client_properties') or {}).get(
+                'connection_name') or ''
+            parts = name.split(':')
+            if len(parts) >= 2 and parts[1].isdigit():
+                vhosts_of_pid.setdefault(int(parts[1]), set()).add(
+                    conn['vhost'])
+        checked = 0
+        for cell in self.inv.cells:
+            computes = (cell.services or {}).get('computes') or {}
+            for host, svc in computes.items():
+                if not svc or not svc.get('pid'):
+                    continue
+                checked += 1
+                self.assertEqual({cell.vhost},
+                                 vhosts_of_pid.get(svc['pid'], set()),
+                                 'nova-compute %s (pid %s)' % (
+                                     host, svc['pid']))
+        if not checked:
+            self.skipTest('the inventory records no compute pids')

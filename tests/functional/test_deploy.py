@@ -1,0 +1,181 @@
+"""Really deploy single-cell and multi-cell clouds and check them from the
+API and from each cell's own database; then `down` and check nothing is
+left.  Slow (about a minute per deployment): run serially."""
+
+import os
+import socket
+
+import pymysql
+import yaml
+
+from cellv2_conformance.inspect import db as inspect_db
+from tests.functional import base
+
+
+class TestDeployLifecycle(base.FunctionalTest):
+
+    def _lifecycle(self, scenario_name):
+        wd = self.make_workdir()
+        # `down` runs even when an assertion below fails.
+        self.addCleanup(base.cli, 'down', '--workdir', wd)
+        r = base.cli('deploy', '--scenario', scenario_name, '--workdir', wd)
+        self.assertEqual(0, r.returncode, r.stdout[-3000:] + r.stderr[-3000:])
+        self.assertIn('deployment ready', r.stdout)
+        inv_path = os.path.join(wd, 'cells-inventory.yaml')
+        # secrets live only in files of mode 0600
+        for f in ('cells-inventory.yaml', 'state.json', 'clouds.yaml',
+                  'tempest/etc/tempest.conf'):
+            self.assertEqual(0o600, os.stat(os.path.join(wd, f)).st_mode &
+                             0o777, f)
+        inv = yaml.safe_load(open(inv_path))
+        cloud = base.Cloud(inv_path)
+
+        # status: every service up
+        st = base.cli('status', '--workdir', wd, '--json', check=True)
+        import json
+        services = json.loads(st.stdout)['services']
+        self.assertTrue(services)
+        self.assertEqual([], [s['service'] for s in services
+                              if s['state'] != 'up'])
+
+        # a second deploy into the same workdir is refused, clearly
+        again = base.cli('deploy', '--scenario', scenario_name,
+                         '--workdir', wd)
+        self.assertEqual(2, again.returncode)
+        self.assertIn('already holds a deployment', again.stderr)
+
+        # boot one server into each cell, on an ordinary host of that cell
+        reservable = set(inv['blazar']['reservable_hosts'])
+        booted = {}
+        for cell in inv['cells']:
+            host = [h for h in cell['hosts'] if h not in reservable][0]
+            body = {'server': {'name': 'func-%s' % cell['name'],
+                               'imageRef': inv['image_id'],
+                               'flavorRef': 'c1', 'networks': 'none',
+                               'host': host}}
+            s = cloud.call('POST', 'compute', '/servers', mv='2.74',
+                           json=body, expect=202)['server']
+            booted[s['id']] = (cell, host)
+        for sid, (cell, host) in booted.items():
+            s = cloud.call('GET', 'compute', '/servers/%s' % sid)
+            srv = cloud.wait_server(sid, 'ACTIVE')
+            del s
+            self.assertEqual(host, srv['OS-EXT-SRV-ATTR:host'])
+
+        # behind the API: the instance row is in its cell's DB only and its
+        # mapping points at that cell
+        api_ro = inv['api']['readonly_database']
+        for sid, (cell, host) in booted.items():
+            for other in inv['cells'] + [dict(name='cell0', **inv['cell0'])]:
+                rows = inspect_db.select(
+                    other['readonly_database'],
+                    'SELECT host FROM instances WHERE uuid = %s AND '
+                    'deleted = 0', (sid,))
+                if other['name'] == cell['name']:
+                    self.assertEqual([{'host': host}], rows)
+                else:
+                    self.assertEqual([], rows, 'instance %s also in %s' % (
+                        sid, other['name']))
+            m = inspect_db.select(
+                api_ro, 'SELECT cm.uuid FROM instance_mappings im JOIN '
+                'cell_mappings cm ON im.cell_id = cm.id WHERE '
+                'im.instance_uuid = %s', (sid,))
+            self.assertEqual([{'uuid': cell['uuid']}], m)
+
+        # the read-only account cannot write
+        ro = inv['cells'][0]['readonly_database']
+        with inspect_db.connect(ro) as conn:
+            with conn.cursor() as cur:
+                self.assertRaises(pymysql.err.OperationalError, cur.execute,
+                                  'DELETE FROM instances')
+
+        # listing across cells sees every server
+        listed = {s['id'] for s in cloud.call(
+            'GET', 'compute', '/servers/detail', mv='2.69')['servers']}
+        self.assertEqual(set(booted), listed)
+
+        # delete, wait until gone
+        for sid in booted:
+            cloud.call('DELETE', 'compute', '/servers/%s' % sid, expect=204)
+        for sid in booted:
+            cloud.wait_gone(sid)
+        self.assertEqual([], cloud.call('GET', 'compute', '/servers')[
+            'servers'])
+
+        state = self.read_state(wd)
+        r = base.cli('down', '--workdir', wd)
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assert_nothing_left(state, wd)
+        self.assertFalse(os.path.exists(os.path.join(wd, 'state.json')))
+        # down is idempotent
+        r = base.cli('down', '--workdir', wd)
+        self.assertEqual(0, r.returncode, r.stderr)
+        return state
+
+    def test_multi_cell(self):
+        state = self._lifecycle('multi-cell')
+        # each cell had its own database server
+        self.assertIn('mariadb-cell1', state['processes'])
+        self.assertIn('mariadb-cell2', state['processes'])
+
+    def test_single_cell(self):
+        state = self._lifecycle('single-cell')
+        self.assertIn('nova-conductor-cell1', state['processes'])
+        self.assertNotIn('nova-conductor-cell2', state['processes'])
+
+
+class TestDeployFailures(base.FunctionalTest):
+
+    def test_port_in_use(self):
+        wd = self.make_workdir()
+        s = socket.socket()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        s.bind(('127.0.0.1', 0))
+        s.listen(1)
+        self.addCleanup(s.close)
+        port = s.getsockname()[1]
+        sc = os.path.join(wd, 'sc.yaml')
+        with open(sc, 'w') as f:
+            f.write('base_port: %d\ncells: [{name: a, computes: 2, '
+                    'reservable: 1}]\n' % port)
+        r = base.cli('deploy', '--scenario', sc, '--workdir',
+                     os.path.join(wd, 'w'))
+        self.assertEqual(2, r.returncode)
+        self.assertIn('%d (wanted by keystone)' % port, r.stderr)
+        self.assertNotIn('Traceback', r.stderr)
+        state = self.read_state(os.path.join(wd, 'w'))
+        self.assertEqual({}, state['processes'])
+
+    def test_bad_scenario(self):
+        wd = self.make_workdir()
+        sc = os.path.join(wd, 'bad.yaml')
+        with open(sc, 'w') as f:
+            f.write('cells:\n  - name: a\n    computes: lots\n')
+        r = base.cli('deploy', '--scenario', sc, '--workdir', wd)
+        self.assertEqual(2, r.returncode)
+        self.assertIn('%s:3: field cells[0].computes' % sc, r.stderr)
+        self.assertNotIn('Traceback', r.stderr)
+
+    def test_service_not_ready_tears_down(self):
+        """A service that never becomes ready: its name, log lines and
+        config path are printed, and everything started is stopped."""
+        wd = self.make_workdir()
+        sc = os.path.join(wd, 'broken.yaml')
+        with open(sc, 'w') as f:
+            f.write('blazar: {enabled: false}\n'
+                    'config:\n  placement:\n    placement_database:\n'
+                    '      connection: "mysql+pymysql://nobody:x@127.0.0.1:'
+                    '1/none"\n'
+                    'cells: [{name: a}]\n')
+        w = os.path.join(wd, 'w')
+        self.addCleanup(base.cli, 'down', '--workdir', w)
+        r = base.cli('deploy', '--scenario', sc, '--workdir', w)
+        self.assertEqual(2, r.returncode, r.stdout + r.stderr)
+        self.assertIn('placement', r.stderr)
+        self.assertIn('setup.log', r.stderr)
+        self.assertNotIn('Traceback (most recent call last)', r.stderr.split(
+            'last lines')[0])
+        self.assertNotIn(':x@', r.stderr + r.stdout)
+        state = self.read_state(w)
+        self.assertEqual('down', state['status'])
+        self.assert_nothing_left(state, w)
