@@ -156,9 +156,8 @@ class _Progress(testtools.StreamResult):
         if d['status'] == 'skip':
             reason = d.get('details', {}).get('reason')
             if reason is not None:
-                word += ': ' + ''.join(
-                    c.decode('utf-8', 'replace')
-                    for c in reason.iter_bytes()).strip()[:150]
+                word += ': ' + redact.text(results_mod.text_of(
+                    reason).strip()[:150])
         self.out('{%s} %s [%.3fs] ... %s' % (worker, d['id'], secs, word))
 
 
@@ -508,6 +507,7 @@ def derived_conf(cp, workspace, inventory_path=None):
                                                    'tempest.log'))
     path = os.path.join(workspace, 'tempest.conf')
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    os.fchmod(fd, 0o600)
     with os.fdopen(fd, 'w', encoding='utf-8') as f:
         cp.write(f)
     return path, cp

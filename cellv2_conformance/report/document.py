@@ -127,6 +127,27 @@ def findings(records):
     return out
 
 
+def _cells_by_test_id(samples):
+    out = {}
+    for s in samples:
+        if s.get('test_id') and s.get('cell'):
+            out.setdefault(s['test_id'], set()).add(s['cell'])
+    return out
+
+
+def _sample_cells(by_id, result):
+    """Cells named by the timing samples of ``result``: its own samples
+    (``test_id`` = full id or id without ``[attrs]``) first, else the
+    class-level ones (``test_id`` = class name, e.g. from setUpClass)."""
+    rid = result['id']
+    own = by_id.get(rid, set()) | by_id.get(rid.split('[', 1)[0], set())
+    if own:
+        return sorted(own)
+    cls = result.get('class') or ''
+    return sorted(by_id.get(cls, set()) |
+                  by_id.get(cls.rsplit('.', 1)[-1], set()))
+
+
 def build(results, started_at, finished_at, mode='run', scenario=None,
           inventory=None, deploy_timings=None, timing_samples=None,
           finding_records=None, fault_events=None, request_records=None,
@@ -138,17 +159,10 @@ def build(results, started_at, finished_at, mode='run', scenario=None,
     windows = aggregate.fault_windows(fault_events or [],
                                       run_end=finished_at)
     # Cells of a test: subunit tags first, else the cells its samples name.
-    cells_by_test = {}
-    for s in timing_samples:
-        if s.get('test_id') and s.get('cell'):
-            cells_by_test.setdefault(s['test_id'], set()).add(s['cell'])
+    by_id = _cells_by_test_id(timing_samples)
     for r in results:
         if not r.get('cells'):
-            hit = set()
-            for tid, cells in cells_by_test.items():
-                if tid == r['id'] or r['id'].startswith(tid + '['):
-                    hit |= cells
-            r['cells'] = sorted(hit)
+            r['cells'] = _sample_cells(by_id, r)
     verdict = results_mod.verdict(results)
     if error and verdict != 'fail':
         verdict = 'error'

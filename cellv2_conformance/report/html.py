@@ -12,8 +12,13 @@ from cellv2_conformance import redact
 from cellv2_conformance.report import svg
 from cellv2_conformance.timing import aggregate
 
-esc = svg.esc
 fmt_s = svg.fmt_s
+
+
+def esc(s):
+    """Redact, then escape: every string reaches the page through here
+    (redacting the finished page instead could swallow markup)."""
+    return svg.esc(redact.text(s))
 
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;
@@ -121,7 +126,8 @@ class Page:
                 'error': 'ERROR: the run did not complete',
                 'empty': 'NO RESULTS: no test ran'}.get(verdict, verdict)
         env = d.get('environment') or {}
-        what = env.get('scenario') or d.get('mode') or ''
+        what = ('scenario %s' % env['scenario'] if env.get('scenario')
+                else 'existing cloud')
         self.add('<div class="banner %s"><span>%s</span><small>%s &middot; '
                  '%s &middot; %s</small></div>' % (
                      esc(verdict), esc(text), esc(what),
@@ -433,7 +439,7 @@ class Page:
         env = self.doc.get('environment') or {}
         topo = env.get('topology')
         rows = [[esc(k), esc(v)] for k, v in (
-            ('scenario', env.get('scenario')),
+            ('scenario', env.get('scenario') or 'existing cloud'),
             ('python', env.get('python')),
             ('platform', env.get('platform')))]
         rows += [[esc(k), esc(v)] for k, v in
@@ -502,7 +508,7 @@ class Page:
         title = 'cellv2-conformance: %s %s' % (
             (d.get('verdict') or '').upper(),
             (d.get('environment') or {}).get('scenario') or '')
-        body = redact.text('\n'.join(self.parts))
+        body = '\n'.join(self.parts)
         return ('<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
                 '<meta name="viewport" content="width=device-width">'
                 '<title>%s</title><style>%s</style></head><body><main>'

@@ -44,10 +44,12 @@ def split_id(test_id):
     return cls or base, name or base, attrs
 
 
-def _text(content):
+def text_of(content):
+    """The text of a testtools Content object (its chunks may be bytes or
+    memoryviews)."""
     try:
-        return ''.join(c.decode('utf-8', 'replace') if isinstance(
-            c, bytes) else c for c in content.iter_bytes())
+        return ''.join(c if isinstance(c, str) else bytes(c).decode(
+            'utf-8', 'replace') for c in content.iter_bytes())
     except Exception:
         return ''
 
@@ -81,7 +83,7 @@ def _record(d):
     start, stop = (list(d.get('timestamps') or []) + [None, None])[:2]
     tags = sorted(d.get('tags') or ())
     workers = [t for t in tags if t.startswith('worker-')]
-    details = {k: _text(v) for k, v in (d.get('details') or {}).items()}
+    details = {k: text_of(v) for k, v in (d.get('details') or {}).items()}
     rec = {
         'id': redact.text(test_id), 'class': cls, 'name': name,
         'idempotent_id': next((a[3:] for a in attrs if a.startswith('id-')),

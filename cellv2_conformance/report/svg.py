@@ -31,6 +31,8 @@ def _nice_step(span, target=8):
 def fmt_s(v):
     if v is None:
         return '-'
+    if v == 0:
+        return '0s'
     if v >= 100:
         return '%.0fs' % v
     if v >= 10:
@@ -124,7 +126,7 @@ def boxplots(groups, width=1100, row_height=22, label_width=330,
     lo = min(min(v) for _, v in groups)
     hi = max(max(v) for _, v in groups)
     log = lo > 0 and hi / max(lo, 1e-9) > 100
-    plot_w = width - label_width - 90
+    plot_w = width - label_width - 120
     if log:
         llo = math.floor(math.log10(max(lo, 1e-4)))
         lhi = math.ceil(math.log10(hi))
@@ -183,7 +185,7 @@ def boxplots(groups, width=1100, row_height=22, label_width=330,
             parts.append('<circle cx="%.1f" cy="%.1f" r="2" fill="%s"/>' % (
                 xpos(q[k]), mid, colour))
         parts.append('<text x="%d" y="%.1f" fill="#555">n=%d p95 %s'
-                     '</text></g>' % (width - 86, mid + 4, len(vals),
+                     '</text></g>' % (width - 112, mid + 4, len(vals),
                                       esc(fmt_s(q[95]))))
     parts.append('</svg>')
     return ''.join(parts)

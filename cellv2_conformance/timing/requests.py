@@ -30,6 +30,8 @@ _HEX = re.compile(r'^[0-9a-fA-F]{16,}$')
 _NUM = re.compile(r'^\d+$')
 _REQ_ID = re.compile(r'^req-[0-9a-fA-F-]+$')
 _VERSION = re.compile(r'^v\d+(\.\d+)?$')
+# data_utils.rand_name() suffix: "cellv2-meta-641628845"
+_RAND = re.compile(r'^(?P<stem>.*?[A-Za-z].*?)-\d{5,}$')
 
 # Fallback when the inventory does not know the endpoint (e.g. DevStack,
 # where every API sits behind one port under a path prefix).
@@ -55,6 +57,8 @@ def normalise_path(url):
         elif (_UUID.match(seg) or _HEX.match(seg) or _NUM.match(seg) or
               _REQ_ID.match(seg)):
             segs.append('{id}')
+        elif _RAND.match(seg):
+            segs.append(_RAND.match(seg).group('stem') + '-{n}')
         else:
             segs.append(seg)
     path = '/'.join(segs).rstrip('/') or '/'
@@ -110,6 +114,8 @@ def _origin(u):
     try:
         port = u.port
     except ValueError:
+        port = None
+    if (u.scheme, port) in (('http', 80), ('https', 443)):
         port = None
     return '%s://%s%s' % (u.scheme, host, ':%d' % port if port else '')
 

@@ -1,0 +1,210 @@
+"""Moves stay inside a cell and os-migrations reports every cell's."""
+
+from tempest import config
+from tempest.lib import decorators
+
+from cellv2_conformance.common import servers
+from cellv2_conformance.common import waiters
+from cellv2_conformance.tests import base
+from cellv2_conformance.timing import recorder
+
+CONF = config.CONF
+MIGRATION_UUIDS = '2.59'
+SETTLED = ('ACTIVE', 'VERIFY_RESIZE')
+
+
+class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
+    """With cross-cell resize off, a resize never leaves the source cell.
+
+    One server per cell is resized to ``flavor_ref_alt``.  The scheduler
+    may only pick another host of the same cell (the request spec is
+    restricted to the source cell unless the policy
+    ``compute:servers:resize:cross_cell`` allows otherwise); if the cell
+    has no other ordinary host the resize fails with NoValidHost, the
+    migration goes to ``error`` and the server stays ACTIVE where it was.
+    Either way the instance row stays in the source cell DB, the migration
+    row is written there and only there, and ``GET /os-migrations`` (2.59,
+    with migration uuids) lists the migrations of every cell.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if CONF.cellv2.cross_cell_resize:
+            raise cls.skipException('[cellv2] cross_cell_resize is true: '
+                                    'resizes may leave the source cell')
+        if not CONF.compute_feature_enabled.resize:
+            raise cls.skipException('resize is disabled in tempest.conf')
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.booted = cls.boot_into_cells(cls.cells_with_ordinary_host(),
+                                         name_prefix='rsz')
+        for cell, server in cls.booted:
+            cls.admin_servers_client.resize_server(
+                server['id'], CONF.compute.flavor_ref_alt)
+        cls.settled = {}
+        for cell, server in cls.booted:
+            with recorder.timed('resize-settle', cell=cell.name,
+                                test_id=cls.__name__):
+                cls.settled[server['id']] = cls._settle(server['id'])
+        cls.migrations = {}
+        with servers.api_version(MIGRATION_UUIDS):
+            for cell, server in cls.booted:
+                cls.migrations[server['id']] = cls._migration_done(
+                    server['id'])
+
+    @classmethod
+    def _settle(cls, server_id):
+        seen = {}
+
+        def fetch():
+            seen['s'] = cls.admin_servers_client.show_server(server_id)[
+                'server']
+            return seen['s']
+
+        waiters.wait_for(
+            fetch, done=lambda s: s['status'] in SETTLED and not s.get(
+                'OS-EXT-STS:task_state'), what='server %s' % server_id,
+            goal='/'.join(SETTLED), timeout=CONF.cellv2.build_timeout,
+            interval=CONF.cellv2.build_interval,
+            state_of=lambda s: '%s/%s' % (s['status'], s.get(
+                'OS-EXT-STS:task_state')),
+            error=lambda s: s['status'] == 'ERROR')
+        if seen['s']['status'] == 'VERIFY_RESIZE':
+            cls.admin_servers_client.confirm_resize_server(server_id)
+            cls.wait_status_cls(server_id)
+        return seen['s']
+
+    @classmethod
+    def wait_status_cls(cls, server_id):
+        return servers.wait_status(
+            cls.admin_servers_client, server_id, 'ACTIVE',
+            CONF.cellv2.build_timeout, CONF.cellv2.build_interval)[0]
+
+    @classmethod
+    def _migration_done(cls, server_id):
+        """Wait until the server's migrations are final; return them."""
+        client = cls.os_admin.migrations_client
+        seen = {}
+
+        def fetch():
+            seen['m'] = client.list_migrations(instance_uuid=server_id)[
+                'migrations']
+            return seen['m']
+
+        waiters.wait_for(
+            fetch, done=lambda ms: bool(ms) and all(
+                m['status'] in ('error', 'confirmed', 'finished')
+                for m in ms),
+            what='migrations of %s' % server_id, goal='error/confirmed',
+            timeout=CONF.cellv2.build_timeout,
+            interval=CONF.cellv2.build_interval,
+            state_of=lambda ms: ','.join(m['status'] for m in ms))
+        return seen['m']
+
+    @decorators.idempotent_id('04830489-8a9b-4c1d-9e3f-5a7b9c1d3e89')
+    def test_instance_stays_in_source_cell(self):
+        for cell, server in self.booted:
+            self.assertEqual([cell.name], self.cells_holding(server['id']))
+            self.assertEqual(cell.name, self.mapped_cell(server['id']))
+
+    @decorators.idempotent_id('1594159a-9b0c-4d2e-8f4a-6b8c0d2e4f90')
+    def test_destination_host_in_source_cell(self):
+        for cell, server in self.booted:
+            host = self.host_of(self.settled[server['id']])
+            self.assertIn(host, cell.hosts)
+
+    @decorators.idempotent_id('26a526ab-0c1d-4e3f-9a5b-7c9d1e3f5a91')
+    def test_migration_rows_only_in_source_cell(self):
+        for cell, server in self.booted:
+            for name, url in self.cell_dbs().items():
+                rows = self.sql(url, 'SELECT uuid, source_compute, '
+                                'dest_compute, cross_cell_move FROM '
+                                'migrations WHERE instance_uuid = %s',
+                                (server['id'],))
+                if name != cell.name:
+                    self.assertEqual([], rows, 'migrations in %s' % name)
+                    continue
+                self.assertEqual(1, len(rows))
+                self.assertEqual(0, rows[0]['cross_cell_move'])
+
+    @decorators.idempotent_id('37b637bc-1d2e-4f4a-8b6c-8d0e2f4a6b92')
+    def test_os_migrations_lists_every_cell(self):
+        with servers.api_version(MIGRATION_UUIDS):
+            listed = self.os_admin.migrations_client.list_migrations()[
+                'migrations']
+        listed = {m['uuid'] for m in listed}
+        for cell, server in self.booted:
+            rows = self.sql(cell.reader_url, 'SELECT uuid FROM migrations '
+                            'WHERE instance_uuid = %s', (server['id'],))
+            self.assertTrue({r['uuid'] for r in rows}.issubset(listed),
+                            'migration of %s in %s' % (server['id'],
+                                                       cell.name))
+
+    @decorators.idempotent_id('48c748cd-2e3f-4a5b-9c7d-9e1f3a5b7c93')
+    def test_failed_resize_keeps_server_active_with_old_flavor(self):
+        for cell, server in self.booted:
+            migration = self.migrations[server['id']][0]
+            if migration['status'] != 'error':
+                continue
+            shown = self.admin_servers_client.show_server(server['id'])[
+                'server']
+            self.assertEqual('ACTIVE', shown['status'])
+            self.assertEqual(server['flavor'], shown['flavor'])
+            self.assertEqual(self.host_of(server), self.host_of(shown))
+
+
+class ColdMigrateWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
+    """A cold migration to a named host (2.56) of the same cell works.
+
+    Needs a cell with two ordinary hosts; the bundled multi-cell scenario
+    has one ordinary host per cell (the other is in Blazar's freepool, where
+    the BlazarFilter rejects ordinary boots and moves), so it skips there.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not CONF.compute_feature_enabled.cold_migration:
+            raise cls.skipException('cold migration is disabled')
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        ordinary = set(cls.inv.ordinary_hosts)
+        cls.pair = None
+        for cell in cls.inv.enabled_cells:
+            hosts = [h for h in cell.hosts if h in ordinary]
+            if len(hosts) >= 2:
+                cls.pair = (cell, hosts[0], hosts[1])
+                break
+        if not cls.pair:
+            raise cls.skipException(
+                'no cell has two ordinary hosts (reservable hosts: %s): a '
+                'same-cell cold migration cannot be placed' %
+                cls.inv.blazar.get('reservable_hosts'))
+
+    @decorators.idempotent_id('59d859de-3f4a-4b6c-8d8e-0f2a4b6c8d94')
+    def test_cold_migrate_to_host_of_same_cell(self):
+        cell, src, dst = self.pair
+        server = servers.boot(
+            self.admin_servers_client, CONF.compute.flavor_ref,
+            CONF.compute.image_ref, self.addCleanup,
+            CONF.cellv2.build_timeout, host=src,
+            interval=CONF.cellv2.build_interval)
+        with recorder.timed('cold-migrate', cell=cell.name,
+                            test_id=self.id()):
+            with servers.api_version('2.56'):
+                self.admin_servers_client.migrate_server(server['id'],
+                                                         host=dst)
+            moved = self.wait_server(server['id'], 'VERIFY_RESIZE')
+        self.admin_servers_client.confirm_resize_server(server['id'])
+        self.wait_server(server['id'])
+        self.assertEqual(dst, self.host_of(moved))
+        self.assertEqual([cell.name], self.cells_holding(server['id']))

@@ -1,0 +1,75 @@
+"""Project isolation of leases and admin-only host API.
+
+Slots 30-34 belong to this module.
+"""
+
+from tempest.lib import decorators
+
+from cellv2_conformance.common import leases
+from cellv2_conformance.tests import reservation_base as base
+
+
+class LeaseProjectIsolationTest(base.ReservationBase):
+    """Another project can neither see, update nor delete a project's lease
+    (404 or 403), and the lease is unchanged afterwards; an admin sees it.
+
+    Why: before LP#2120655 (2025) any user could update or delete any
+    project's lease given its id.
+    """
+
+    credentials = ['primary', 'alt', 'admin']
+
+    @classmethod
+    def setup_clients(cls):
+        super().setup_clients()
+        cls.alt_leases = cls.os_alt.reservation_v1.LeasesClient()
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        start, end = leases.far_window(30)
+        cls.lease = cls.create_class_lease(
+            cls.leases, [base.host_reservation()], start=start, end=end)
+
+    def _unchanged(self):
+        now = self.leases.show_lease(self.lease['id'])['lease']
+        self.assertEqual((self.lease['name'], self.lease['end_date'],
+                          'PENDING'),
+                         (now['name'], now['end_date'], now['status']))
+
+    @decorators.idempotent_id('NEWID')
+    def test_other_project_cannot_show(self):
+        self.assertIn(base.status_of(self.alt_leases.show_lease,
+                                     self.lease['id']), (403, 404))
+
+    @decorators.idempotent_id('NEWID')
+    def test_other_project_does_not_list(self):
+        listed = [x['id'] for x in self.alt_leases.list_leases()['leases']]
+        self.assertNotIn(self.lease['id'], listed)
+
+    @decorators.idempotent_id('NEWID')
+    def test_other_project_cannot_update(self):
+        self.assertIn(base.status_of(
+            self.alt_leases.update_lease, self.lease['id'],
+            name=self.lease_name()), (403, 404))
+        self._unchanged()
+
+    @decorators.idempotent_id('NEWID')
+    def test_other_project_cannot_extend(self):
+        end = leases.fmt(leases.parse(self.lease['end_date']) +
+                         leases.datetime.timedelta(hours=1))
+        self.assertIn(base.status_of(
+            self.alt_leases.update_lease, self.lease['id'], end_date=end),
+            (403, 404))
+        self._unchanged()
+
+    @decorators.idempotent_id('NEWID')
+    def test_other_project_cannot_delete(self):
+        self.assertIn(base.status_of(self.alt_leases.delete_lease,
+                                     self.lease['id']), (403, 404))
+        self._unchanged()
+
+    @decorators.idempotent_id('NEWID')
+    def test_admin_lists_every_project(self):
+        listed = [x['id'] for x in self.admin_leases.list_leases()['leases']]
+        self.assertIn(self.lease['id'], listed)

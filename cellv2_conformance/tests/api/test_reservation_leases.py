@@ -1,0 +1,317 @@
+"""Lease CRUD far in the future (no time dependency).
+
+Far-future windows come from ``leases.far_window(slot)``; every check uses
+its own slot so parallel checks never compete for the same hosts.
+Slots 1-19 belong to this module.
+"""
+
+import datetime
+
+from tempest import config
+from tempest.lib import decorators
+from tempest.lib import exceptions as lib_exc
+
+from cellv2_conformance.common import leases
+from cellv2_conformance.tests import reservation_base as base
+
+CONF = config.CONF
+
+
+class HostLeaseCrudTest(base.ReservationBase):
+    """Host reservations (``physical:host``) can be created, listed, shown,
+    updated and deleted while PENDING, and Blazar allocates the hosts its
+    ``min``/``max`` and ``resource_properties`` ask for.
+
+    Why: these are the calls every Blazar user makes first; the allocation
+    calendar (``/os-hosts/allocations``) is the only way to see what was
+    promised before the lease starts.
+    """
+
+    def _allocated(self, lease_id):
+        hosts = {h['id']: h['hypervisor_hostname']
+                 for h in self.admin_hosts.list_hosts()['hosts']}
+        allocs = self.admin_hosts.list_allocations(lease_id=lease_id)
+        return sorted(hosts[a['resource_id']]
+                      for a in allocs['allocations'] if a['reservations'])
+
+    def _reservable(self):
+        return sorted(self.inventory.blazar.get('reservable_hosts') or [])
+
+    @decorators.idempotent_id('NEWID')
+    def test_create_host_lease_is_pending(self):
+        start, end = leases.far_window(1)
+        lease = self.create_lease(
+            reservations=[base.host_reservation(min=1, max=1)],
+            start=start, end=end)
+        self.assertEqual('PENDING', lease['status'])
+        self.assertEqual(leases.parse(start), leases.parse(
+            lease['start_date']))
+        self.assertEqual(leases.parse(end), leases.parse(lease['end_date']))
+        (rsv,) = lease['reservations']
+        self.assertEqual(('physical:host', 'pending', 1, 1),
+                         (rsv['resource_type'], rsv['status'], rsv['min'],
+                          rsv['max']))
+        events = {e['event_type']: e for e in lease['events']}
+        self.assertEqual({'start_lease', 'end_lease'}, set(events))
+        self.assertEqual(['UNDONE', 'UNDONE'],
+                         [events[k]['status']
+                          for k in ('start_lease', 'end_lease')])
+        self.assertEqual(leases.parse(start),
+                         leases.parse(events['start_lease']['time']))
+        self.assertEqual(leases.parse(end),
+                         leases.parse(events['end_lease']['time']))
+
+    @decorators.idempotent_id('NEWID')
+    def test_show_and_list_host_lease(self):
+        start, end = leases.far_window(2)
+        lease = self.create_lease(
+            reservations=[base.host_reservation()], start=start, end=end)
+        shown = self.leases.show_lease(lease['id'])['lease']
+        self.assertEqual(lease['id'], shown['id'])
+        self.assertEqual(lease['reservations'][0]['id'],
+                         shown['reservations'][0]['id'])
+        listed = [x['id'] for x in self.leases.list_leases()['leases']]
+        self.assertIn(lease['id'], listed)
+
+    @decorators.idempotent_id('NEWID')
+    def test_resource_properties_select_the_named_host(self):
+        target = self._reservable()[-1]
+        start, end = leases.far_window(3)
+        lease = self.create_lease(
+            reservations=[base.host_reservation(
+                resource_properties=base.hostname_is(target))],
+            start=start, end=end)
+        self.assertEqual([target], self._allocated(lease['id']))
+
+    @decorators.idempotent_id('NEWID')
+    def test_min_max_range_takes_free_hosts(self):
+        hosts = self._reservable()
+        start, end = leases.far_window(4)
+        lease = self.create_lease(
+            reservations=[base.host_reservation(min=1, max=len(hosts))],
+            start=start, end=end)
+        # Every enrolled host is free in this window: Blazar takes max.
+        self.assertEqual(hosts, self._allocated(lease['id']))
+
+    @decorators.idempotent_id('NEWID')
+    def test_pending_host_lease_has_empty_pool_aggregate(self):
+        start, end = leases.far_window(5)
+        lease = self.create_lease(
+            reservations=[base.host_reservation()], start=start, end=end)
+        rsv_id = lease['reservations'][0]['id']
+        agg = self.aggregate_named(rsv_id)
+        self.assertIsNotNone(agg, 'no nova aggregate named %s' % rsv_id)
+        self.assertEqual([], agg['hosts'])
+        self.assertEqual('blazar_%s' % rsv_id, agg['availability_zone'])
+        self.assertEqual(lease['project_id'],
+                         agg['metadata'].get('blazar:owner'))
+
+    @decorators.idempotent_id('NEWID')
+    def test_delete_pending_host_lease(self):
+        start, end = leases.far_window(6)
+        lease = self.create_lease(
+            reservations=[base.host_reservation()], start=start, end=end)
+        rsv_id = lease['reservations'][0]['id']
+        self.assertEqual(204, self.leases.delete_lease(
+            lease['id']).response.status)
+        leases.wait_for_lease_deleted(self.leases, lease['id'])
+        self.assertIsNone(self.aggregate_named(rsv_id))
+        self.assertEqual([], self._allocated(lease['id']))
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_pending_lease_name(self):
+        start, end = leases.far_window(7)
+        lease = self.create_lease(
+            reservations=[base.host_reservation()], start=start, end=end)
+        name = self.lease_name()
+        updated = self.leases.update_lease(lease['id'], name=name)['lease']
+        self.assertEqual(name, updated['name'])
+        self.assertEqual(name, self.leases.show_lease(
+            lease['id'])['lease']['name'])
+
+    def _update_dates(self, slot, start_shift, end_shift):
+        start, end = leases.far_window(slot, days=2)
+        lease = self.create_lease(
+            reservations=[base.host_reservation()], start=start, end=end)
+        new_start = leases.fmt(leases.parse(start) + start_shift)
+        new_end = leases.fmt(leases.parse(end) + end_shift)
+        updated = self.leases.update_lease(
+            lease['id'], start_date=new_start, end_date=new_end)['lease']
+        self.assertEqual('PENDING', updated['status'])
+        self.assertEqual(leases.parse(new_start),
+                         leases.parse(updated['start_date']))
+        self.assertEqual(leases.parse(new_end),
+                         leases.parse(updated['end_date']))
+        events = {e['event_type']: e for e in self.leases.show_lease(
+            lease['id'])['lease']['events']}
+        self.assertEqual(leases.parse(new_start),
+                         leases.parse(events['start_lease']['time']))
+        self.assertEqual(leases.parse(new_end),
+                         leases.parse(events['end_lease']['time']))
+        # The re-dated lease still holds a host.
+        self.assertEqual(1, len(self._allocated(lease['id'])))
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_pending_extend_end_date(self):
+        self._update_dates(8, datetime.timedelta(0),
+                           datetime.timedelta(hours=5))
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_pending_shrink_end_date(self):
+        self._update_dates(9, datetime.timedelta(0),
+                           -datetime.timedelta(hours=5))
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_pending_defer_start_date(self):
+        self._update_dates(10, datetime.timedelta(hours=3),
+                           datetime.timedelta(0))
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_pending_host_max(self):
+        hosts = self._reservable()
+        start, end = leases.far_window(11)
+        lease = self.create_lease(
+            reservations=[base.host_reservation(min=1, max=1)],
+            start=start, end=end)
+        rsv = lease['reservations'][0]
+        updated = self.leases.update_lease(
+            lease['id'], reservations=[{'id': rsv['id'], 'min': 1,
+                                        'max': len(hosts)}])['lease']
+        self.assertEqual((1, len(hosts)),
+                         (updated['reservations'][0]['min'],
+                          updated['reservations'][0]['max']))
+        allocated = self._allocated(lease['id'])
+        self.assertGreaterEqual(len(allocated), 1)
+        self.assertLessEqual(len(allocated), len(hosts))
+
+
+class InstanceLeaseCrudTest(base.ReservationBase):
+    """Instance reservations (``virtual:instance``) create a private flavor
+    whose id is the reservation id (with the reservation's extra specs),
+    a server group only when ``affinity`` is set, and are updatable and
+    deletable while PENDING, removing what they created.
+
+    Why: users boot into an instance reservation through exactly that
+    flavor (and group); a wrong flavor or a missing group breaks every
+    reserved boot.
+    """
+
+    def _lease(self, slot, **kw):
+        start, end = leases.far_window(slot)
+        lease = self.create_lease(
+            reservations=[base.instance_reservation(**kw)],
+            start=start, end=end)
+        return lease, lease['reservations'][0]
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_lease_echoes_request(self):
+        lease, rsv = self._lease(12, amount=2, vcpus=1, memory_mb=256,
+                                 disk_gb=2)
+        self.assertEqual('PENDING', lease['status'])
+        self.assertEqual(
+            ('virtual:instance', 2, 1, 256, 2, None),
+            (rsv['resource_type'], rsv['amount'], rsv['vcpus'],
+             rsv['memory_mb'], rsv['disk_gb'], rsv['affinity']))
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_lease_flavor_is_the_reservation(self):
+        lease, rsv = self._lease(13, vcpus=1, memory_mb=256, disk_gb=2)
+        self.assertEqual(rsv['id'], rsv['flavor_id'])
+        flavors = self.os_admin.flavors_client
+        flavor = flavors.show_flavor(rsv['id'])['flavor']
+        self.assertEqual((1, 256, 2), (flavor['vcpus'], flavor['ram'],
+                                       flavor['disk']))
+        self.assertFalse(flavor['os-flavor-access:is_public'])
+        specs = flavors.list_flavor_extra_specs(rsv['id'])['extra_specs']
+        self.assertEqual(
+            rsv['id'], specs.get('aggregate_instance_extra_specs:reservation'))
+        rc = 'resources:CUSTOM_RESERVATION_%s' % rsv['id'].upper().replace(
+            '-', '_')
+        self.assertEqual('1', specs.get(rc), specs)
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_lease_without_affinity_has_no_group(self):
+        _, rsv = self._lease(14, affinity=None)
+        self.assertIsNone(rsv.get('server_group_id'))
+
+    def _group_policy(self, slot, affinity, policy):
+        _, rsv = self._lease(slot, affinity=affinity)
+        self.assertIsNotNone(rsv.get('server_group_id'))
+        group = self.os_admin.server_groups_client.show_server_group(
+            rsv['server_group_id'])['server_group']
+        self.assertEqual(policy, group['policy'])
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_lease_affinity_group(self):
+        self._group_policy(15, True, 'affinity')
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_lease_anti_affinity_group(self):
+        self._group_policy(16, False, 'anti-affinity')
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_pending_instance_amount(self):
+        lease, rsv = self._lease(17, amount=1)
+        updated = self.leases.update_lease(
+            lease['id'], reservations=[{'id': rsv['id'], 'amount': 2}])[
+                'lease']
+        self.assertEqual(2, updated['reservations'][0]['amount'])
+        self.assertEqual('PENDING', updated['status'])
+
+    @decorators.idempotent_id('NEWID')
+    def test_delete_pending_instance_lease_removes_flavor(self):
+        lease, rsv = self._lease(18, affinity=True)
+        self.leases.delete_lease(lease['id'])
+        leases.wait_for_lease_deleted(self.leases, lease['id'])
+        flavors = self.os_admin.flavors_client
+        self.assertRaises(lib_exc.NotFound, flavors.show_flavor,
+                          rsv['id'])
+        self.assertRaises(lib_exc.NotFound,
+                          self.os_admin.server_groups_client.show_server_group,
+                          rsv['server_group_id'])
+        self.assertIsNone(self.aggregate_named(rsv['id']))
+
+
+class LeaseApiBasicsTest(base.ReservationBase):
+    """Version discovery, microversion negotiation and reservation-less
+    leases behave as the api-ref says (only 1.0 exists; ``latest`` is 1.0;
+    the negotiated version is echoed with ``Vary``).
+
+    Why: clients negotiate before anything else; a lease without
+    reservations is the cheapest probe of the lease state machine.
+    """
+
+    @decorators.idempotent_id('NEWID')
+    def test_version_document(self):
+        body = self.leases.list_versions()
+        self.assertEqual(300, body.response.status)
+        v1 = [v for v in body['versions'] if v['id'] == 'v1.0']
+        self.assertEqual(1, len(v1), body['versions'])
+        self.assertEqual(('CURRENT', '1.0', '1.0'),
+                         (v1[0]['status'], v1[0].get('min_version'),
+                          v1[0].get('max_version')))
+
+    def _negotiated(self, sent):
+        with self.leases.microversion(sent):
+            resp = self.leases.list_leases().response
+        self.assertEqual('reservation 1.0',
+                         resp.get('openstack-api-version'))
+        self.assertIn('openstack-api-version',
+                      resp.get('vary', '').lower())
+
+    @decorators.idempotent_id('NEWID')
+    def test_microversion_1_0_is_echoed(self):
+        self._negotiated('1.0')
+
+    @decorators.idempotent_id('NEWID')
+    def test_microversion_latest_is_1_0(self):
+        self._negotiated('latest')
+
+    @decorators.idempotent_id('NEWID')
+    def test_lease_without_reservations(self):
+        start, end = leases.far_window(19)
+        lease = self.create_lease(start=start, end=end)
+        self.assertEqual('PENDING', lease['status'])
+        self.assertEqual([], lease['reservations'])
+        self.assertEqual({'start_lease', 'end_lease'},
+                         {e['event_type'] for e in lease['events']})

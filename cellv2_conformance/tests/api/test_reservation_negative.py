@@ -1,0 +1,234 @@
+"""Bad input to the lease API: exact status codes, nothing left behind.
+
+Slots 20-29 belong to this module (only used when Blazar wrongly accepts).
+"""
+
+import datetime
+
+from tempest.lib import decorators
+from tempest.lib import exceptions as lib_exc
+
+from cellv2_conformance.common import findings
+from cellv2_conformance.common import leases
+from cellv2_conformance.tests import reservation_base as base
+
+API_REF = 'blazar api-ref v1 leases (400/403/404/406/409)'
+
+
+class LeaseInputNegativeTest(base.ReservationBase):
+    """Invalid lease requests are refused with the documented client error
+    (400) and leave no lease behind; where Blazar answers 500 instead, the
+    check records a finding (expected failure).
+
+    Why: a client can only correct its request when the API says it was
+    the request that was wrong (4xx), not the server (5xx).
+    """
+
+    def _refused(self, expected, reservations=(), start=None, end=None,
+                 **body):
+        """POST the lease; return the observed status; assert that no lease
+        of that name exists afterwards."""
+        far_start, far_end = leases.far_window(20)
+        name = body.pop('name', None) or self.lease_name()
+        body.update(name=name, reservations=list(reservations),
+                    start_date=start or far_start,
+                    end_date=end or far_end)
+        body = {k: v for k, v in body.items() if v is not base.OMIT}
+        observed = self.refused_lease(expected, **body)
+        if observed != 201:
+            names = [x['name'] for x in self.leases.list_leases()['leases']]
+            self.assertNotIn(name, names,
+                             'a refused lease (HTTP %s) was left behind'
+                             % observed)
+        return observed
+
+    @decorators.idempotent_id('NEWID')
+    def test_start_in_the_past(self):
+        past = leases.fmt(leases.utcnow() - datetime.timedelta(days=1))
+        self.assertEqual(400, self._refused(400, start=past))
+
+    @decorators.idempotent_id('NEWID')
+    def test_end_before_start(self):
+        start, _ = leases.far_window(21)
+        end = leases.fmt(leases.parse(start) - datetime.timedelta(hours=1))
+        self.assertEqual(400, self._refused(400, start=start, end=end))
+
+    @decorators.idempotent_id('NEWID')
+    def test_end_equal_to_start(self):
+        start, _ = leases.far_window(21)
+        self.assertEqual(400, self._refused(400, start=start, end=start))
+
+    @decorators.idempotent_id('NEWID')
+    def test_impossible_calendar_date(self):
+        year = leases.utcnow().year + 3
+        self.assertEqual(400, self._refused(
+            400, start='%d-02-31 10:00' % year,
+            end='%d-03-01 10:00' % year))
+
+    @decorators.idempotent_id('NEWID')
+    def test_date_with_seconds(self):
+        start, end = leases.far_window(21)
+        self.assertEqual(400, self._refused(400, start=start + ':00',
+                                            end=end))
+
+    @decorators.idempotent_id('NEWID')
+    def test_iso8601_date(self):
+        start, end = leases.far_window(21)
+        self.assertEqual(400, self._refused(
+            400, start=start.replace(' ', 'T'), end=end))
+
+    @decorators.idempotent_id('NEWID')
+    def test_missing_end_date(self):
+        self.assertEqual(400, self._refused(400, end=base.OMIT))
+
+    @decorators.idempotent_id('NEWID')
+    def test_host_min_greater_than_max(self):
+        self.assertEqual(400, self._refused(
+            400, [base.host_reservation(min=2, max=1)]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_host_min_zero(self):
+        self.assertEqual(400, self._refused(
+            400, [base.host_reservation(min=0, max=1)]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_host_min_not_an_integer(self):
+        self.assertEqual(400, self._refused(
+            400, [base.host_reservation(min='one', max=1)]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_host_missing_max(self):
+        rsv = base.host_reservation()
+        del rsv['max']
+        self.assertEqual(400, self._refused(400, [rsv]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_amount_zero(self):
+        self.assertEqual(400, self._refused(
+            400, [base.instance_reservation(amount=0)]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_affinity_not_a_bool(self):
+        self.assertEqual(400, self._refused(
+            400, [base.instance_reservation(affinity='sometimes')]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_malformed_host_filter_json(self):
+        self.assertEqual(400, self._refused(400, [base.host_reservation(
+            resource_properties='["==", "$hypervisor_hostname"')]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_malformed_instance_filter_json(self):
+        self.assertEqual(400, self._refused(400, [
+            base.instance_reservation(resource_properties='{not json')]))
+
+    @decorators.idempotent_id('NEWID')
+    def test_unknown_resource_type(self):
+        observed = self._refused(400, [{'resource_type': 'cellv2:nothing'}])
+        with findings.nonconformance(
+                self, 'blazar-unsupported-resource-type-500',
+                'an unknown resource_type is refused with HTTP 500 '
+                '(UnsupportedResourceType has no code), not 400',
+                reference=API_REF):
+            self.assertEqual(400, observed)
+
+    @decorators.idempotent_id('NEWID')
+    def test_over_long_lease_name(self):
+        # leases.name is VARCHAR(80); the API does not validate the length.
+        observed = self._refused(400, name='n' * 81)
+        with findings.nonconformance(
+                self, 'blazar-long-lease-name-500',
+                'a lease name longer than the 80-character column is '
+                'refused with HTTP 500 (database error), not 400',
+                reference=API_REF):
+            self.assertEqual(400, observed)
+
+    @decorators.idempotent_id('NEWID')
+    def test_instance_reservation_without_resource_properties(self):
+        rsv = base.instance_reservation()
+        del rsv['resource_properties']
+        start, end = leases.far_window(22)
+        observed = self._refused(201, [rsv], start=start, end=end)
+        with findings.nonconformance(
+                self, 'blazar-instance-resource-properties-required',
+                'an instance reservation without the optional '
+                'resource_properties fails with HTTP 500 (KeyError in '
+                'instance_plugin.pickup_hosts)', reference=API_REF):
+            self.assertEqual(201, observed)
+
+
+class LeaseLookupNegativeTest(base.ReservationBase):
+    """Unknown leases answer 404 on show, update and delete; a PENDING
+    lease refuses an end date in the past and unknown reservation ids with
+    400 and stays PENDING.
+
+    Why: 404 versus 400 tells a client whether to stop or to fix its
+    request; a refused update must not damage the lease.
+    """
+
+    UNKNOWN = '00000000-0000-4000-8000-0000000000c2'
+
+    @decorators.idempotent_id('NEWID')
+    def test_show_unknown_lease(self):
+        self.assertEqual(404, base.status_of(self.leases.show_lease,
+                                             self.UNKNOWN))
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_unknown_lease(self):
+        self.assertEqual(404, base.status_of(
+            self.leases.update_lease, self.UNKNOWN, name='x'))
+
+    @decorators.idempotent_id('NEWID')
+    def test_delete_unknown_lease(self):
+        self.assertEqual(404, base.status_of(self.leases.delete_lease,
+                                             self.UNKNOWN))
+
+    def _pending(self, slot):
+        start, end = leases.far_window(slot)
+        return self.create_lease(start=start, end=end)
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_end_date_into_the_past(self):
+        lease = self._pending(23)
+        past = leases.fmt(leases.utcnow() - datetime.timedelta(days=1))
+        self.assertEqual(400, base.status_of(
+            self.leases.update_lease, lease['id'], end_date=past))
+        self.assertEqual('PENDING', self.leases.show_lease(
+            lease['id'])['lease']['status'])
+
+    @decorators.idempotent_id('NEWID')
+    def test_update_unknown_reservation_id(self):
+        lease = self._pending(24)
+        self.assertEqual(400, base.status_of(
+            self.leases.update_lease, lease['id'],
+            reservations=[{'id': self.UNKNOWN, 'max': 2}]))
+        self.assertEqual('PENDING', self.leases.show_lease(
+            lease['id'])['lease']['status'])
+
+
+class MicroversionNegativeTest(base.ReservationBase):
+    """A malformed ``OpenStack-API-Version: reservation`` value is refused
+    with 400 and a version outside 1.0..1.0 with 406.
+
+    Why: that is the microversion contract shared by OpenStack APIs;
+    clients rely on 406 to fall back.
+    """
+
+    def _status(self, version):
+        with self.leases.microversion(version):
+            try:
+                return self.leases.list_leases().response.status
+            except lib_exc.RestClientException as e:
+                return e.resp.status
+
+    @decorators.idempotent_id('NEWID')
+    def test_malformed_microversion(self):
+        self.assertEqual(400, self._status('one.zero'))
+
+    @decorators.idempotent_id('NEWID')
+    def test_unsupported_microversion(self):
+        self.assertEqual(406, self._status('1.1'))
+
+    @decorators.idempotent_id('NEWID')
+    def test_microversion_below_minimum(self):
+        self.assertEqual(406, self._status('0.9'))

@@ -1,0 +1,141 @@
+"""A build in one cell uses that cell's vhost and the API vhost only."""
+
+from tempest import config
+from tempest.lib import decorators
+
+from cellv2_conformance.common import servers
+from cellv2_conformance.common import waiters
+from cellv2_conformance.tests import base
+from cellv2_conformance.timing import recorder
+
+CONF = config.CONF
+# RabbitMQ's management statistics are emitted every few seconds
+# (collect_statistics_interval, 5 s by default): counters are waited for.
+STATS_TIMEOUT = 60
+COMPUTE_QUEUE_PREFIXES = ('compute.', 'compute-alt.')
+
+
+@decorators.serial
+class BuildMessageQueueIsolationTest(base.MessageQueueMixin,
+                                     base.MultiCellMixin,
+                                     base.CellsBaseTest):
+    """Per-cell RabbitMQ isolation observed while servers are built.
+
+    Steps, for each cell N in turn:
+
+    1. snapshot the publish counters of every queue of every cell vhost and
+       of the API vhost;
+    2. boot a server on an ordinary host ``h`` of cell N (2.74 ``host``);
+    3. wait until the management statistics show the build's messages:
+       ``compute.h`` on cell N's vhost and the super-conductor and scheduler
+       queues on the API vhost have risen;
+    4. snapshot again.
+
+    Then: ``compute.h`` on cell N's vhost received the build; the API
+    vhost's ``conductor`` and ``scheduler`` queues carried it; and no
+    compute host queue (``compute.*``/``compute-alt.*``) on another cell's
+    vhost received a single message during the window.  Nova's functional
+    tests cannot see this at all (every cell shares one fake bus).
+
+    The class is serial because it reads broker-wide counters: a parallel
+    test building in another cell would legitimately move them.  Periodic
+    traffic never reaches ``compute.<host>`` queues (computes publish to
+    their conductor, not to each other), so the window comparison is exact.
+    """
+
+    credentials = ['admin']
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.cells = cls.cells_with_ordinary_host()
+        if len(cls.cells) < 2:
+            raise cls.skipException('needs 2 cells with an ordinary host')
+        cls.mgmt = cls.mq()
+        cls.vhosts = {c.name: c.vhost for c in cls.cells}
+        cls.vhosts['api'] = cls.api_vhost()
+        cls.windows = {}
+        for cell in cls.cells:
+            cls.windows[cell.name] = cls._window(cell)
+
+    @classmethod
+    def _snapshot(cls):
+        return {name: {q: c['publish'] for q, c in
+                       cls.mgmt.queue_counters(vhost).items()}
+                for name, vhost in cls.vhosts.items()}
+
+    @classmethod
+    def _window(cls, cell):
+        host = cls.ordinary_host(cell)
+        target = 'compute.%s' % host
+        before = cls._snapshot()
+        with recorder.timed('boot-to-active', cell=cell.name,
+                            test_id=cls.__name__, serial=True):
+            servers.boot(cls.admin_servers_client, CONF.compute.flavor_ref,
+                         CONF.compute.image_ref, cls.addClassResourceCleanup,
+                         CONF.cellv2.build_timeout, host=host,
+                         interval=CONF.cellv2.build_interval,
+                         server_name=servers.name('mq-%s' % cell.name))
+        must_rise = [(cell.name, target), ('api', 'conductor'),
+                     ('api', 'scheduler')]
+        seen = {}
+
+        def fetch():
+            seen['after'] = cls._snapshot()
+            return seen['after']
+
+        def risen(snap):
+            return all(snap[v].get(q, 0) > before[v].get(q, 0)
+                       for v, q in must_rise)
+
+        try:
+            with recorder.timed('mq-stats-visible', cell=cell.name,
+                                test_id=cls.__name__):
+                waiters.wait_for(fetch, risen,
+                                 what='publish counters %s' % must_rise,
+                                 goal='risen', timeout=STATS_TIMEOUT,
+                                 interval=1.0,
+                                 state_of=lambda s: str(
+                                     [s[v].get(q, 0) for v, q in must_rise]))
+        except waiters.WaitTimeout:
+            pass    # the checks below say which counter did not move
+        after = seen['after']
+        delta = {v: {q: after[v].get(q, 0) - before[v].get(q, 0)
+                     for q in set(after[v]) | set(before[v])}
+                 for v in after}
+        return {'host': host, 'target': target, 'delta': delta}
+
+    @decorators.idempotent_id('ae2dae23-8e9f-4a1b-9c3d-5e7f9a1b3c99')
+    def test_build_published_on_own_cell_host_queue(self):
+        for name, w in self.windows.items():
+            self.assertGreaterEqual(w['delta'][name].get(w['target'], 0), 1,
+                                    '%s on the vhost of %s' % (w['target'],
+                                                               name))
+
+    @decorators.idempotent_id('bf3ebf34-9f0a-4b2c-8d4e-6f8a0b2c4da0')
+    def test_build_went_through_api_vhost(self):
+        for name, w in self.windows.items():
+            for queue in ('conductor', 'scheduler'):
+                self.assertGreaterEqual(w['delta']['api'].get(queue, 0), 1,
+                                        'API vhost queue %s during the '
+                                        'build in %s' % (queue, name))
+
+    @decorators.idempotent_id('c04fc045-0a1b-4c3d-9e5f-7a9b1c3d5ea1')
+    def test_other_cells_host_queues_untouched(self):
+        for name, w in self.windows.items():
+            for other in self.cells:
+                if other.name == name:
+                    continue
+                moved = {q: d for q, d in w['delta'][other.name].items()
+                         if q.startswith(COMPUTE_QUEUE_PREFIXES) and d}
+                self.assertEqual({}, moved, 'compute queues on the vhost '
+                                 'of %s during a build in %s' % (
+                                     other.name, name))
+
+    @decorators.idempotent_id('d150d156-1b2c-4d4e-8f6a-8b0c2d4e6fa2')
+    def test_own_cell_other_host_queues_untouched(self):
+        for name, w in self.windows.items():
+            moved = {q: d for q, d in w['delta'][name].items()
+                     if q.startswith(COMPUTE_QUEUE_PREFIXES) and d and
+                     q not in (w['target'], 'compute-alt.%s' % w['host'])}
+            self.assertEqual({}, moved, 'other hosts\' queues in %s' % name)

@@ -1,0 +1,131 @@
+"""A disabled cell: no new servers, existing ones stay manageable."""
+
+from tempest import config
+from tempest.lib import decorators
+
+from cellv2_conformance.common import findings
+from cellv2_conformance.common import waiters
+from cellv2_conformance.tests.serial import test_down_cell_base as base
+
+CONF = config.CONF
+
+
+@decorators.serial
+class DisabledCellTest(base.CellFaultTestBase):
+    """A cell disabled with ``nova-manage cell_v2 update_cell --disable``.
+
+    Documented (nova-manage ``update_cell``; cells v2 layout docs): a
+    disabled cell is not a scheduling candidate once nova-scheduler has
+    reloaded its cell cache, by restart or SIGHUP; servers already in it
+    stay listed and manageable; after ``--enable`` and a reload it takes
+    servers again.  A boot pinned to a host of the disabled cell (2.74
+    ``host``) is the sharp probe: it must fail (NoValidHost -> ERROR)
+    instead of landing there.  The cell's transport/database URLs are
+    passed unchanged (``update_cell`` otherwise substitutes the ones of its
+    config file) and checked unchanged afterwards.  Every test re-enables
+    the cell and restarts nova-scheduler in cleanup (fault journal).
+    """
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not CONF.cellv2.nova_manage:
+            raise cls.skipException('[cellv2] nova_manage is False')
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.host = cls.ordinary_host(cls.down_cell)
+        cls.existing = cls.boot(cls.host, prefix='incell')
+
+    def _disable(self, reload):
+        action = 'disable' if reload == 'sighup' else 'disable-restart'
+        return self.inject('cell(%s):%s' % (self.down_cell.name, action))
+
+    def _pinned_boot_outcome(self):
+        server = self.boot(self.host, cleanup=self.addCleanup, wait=False,
+                           prefix='pinned')
+        history = waiters.wait_for(
+            lambda: self.show(server['id']),
+            lambda s: s['status'] in ('ACTIVE', 'ERROR'),
+            'server %s pinned to %s' % (server['id'], self.host),
+            'ACTIVE/ERROR', CONF.cellv2.build_timeout,
+            interval=CONF.cellv2.build_interval,
+            state_of=lambda s: s['status'])
+        return self.show(server['id']), history
+
+    @decorators.idempotent_id('c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f')
+    def test_pinned_boot_refused_after_sighup(self):
+        """Disable + SIGHUP: a boot pinned to the cell ends in ERROR."""
+        self._disable('sighup')
+        server, _ = self._pinned_boot_outcome()
+        with findings.nonconformance(
+                self, 'scheduler-sighup-keeps-disabled-cell',
+                'after update_cell --disable and SIGHUP, nova-scheduler '
+                '(threading mode, cotyledon) still schedules into the '
+                'disabled cell: SIGHUP respawns the worker from the '
+                'master\'s start-up state, so the cell (and aggregate) '
+                'caches are not refreshed',
+                reference='nova-manage update_cell --disable help; '
+                          'nova/cmd/scheduler.py; oslo.service threading '
+                          'backend _reload_service TODO',
+                cell=self.down_cell.name):
+            self.assertEqual('ERROR', server['status'],
+                             'landed on %s' % server.get(
+                                 'OS-EXT-SRV-ATTR:host'))
+
+    @decorators.idempotent_id('d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f60')
+    def test_pinned_boot_refused_after_restart(self):
+        """Disable + scheduler restart: a pinned boot ends in ERROR."""
+        self._disable('restart')
+        server, _ = self._pinned_boot_outcome()
+        self.assertEqual('ERROR', server['status'])
+        self.assertIsNone(server.get('OS-EXT-SRV-ATTR:host'))
+        self.assertIn('No valid host', (server.get('fault') or {}).get(
+            'message', ''))
+
+    @decorators.idempotent_id('e3f4a5b6-c7d8-4e9f-8a1b-2c3d4e5f6071')
+    def test_unpinned_boots_avoid_disabled_cell(self):
+        """Disable + restart: several boots all land in other cells."""
+        self._disable('restart')
+        servers = [self.boot(cleanup=self.addCleanup, wait=False,
+                             prefix='free') for _ in range(3)]
+        hosts = []
+        for s in servers:
+            self.wait_status(s['id'], 'ACTIVE')
+            hosts.append(self.show(s['id'])['OS-EXT-SRV-ATTR:host'])
+        self.assertEqual([], [h for h in hosts if h in self.down_cell.hosts],
+                         'servers landed in disabled cell %s: %s' % (
+                             self.down_cell.name, hosts))
+
+    @decorators.idempotent_id('f4a5b6c7-d8e9-4f0a-9b2c-3d4e5f607182')
+    def test_existing_server_manageable_in_disabled_cell(self):
+        """Servers in a disabled cell stay listed; stop/start works."""
+        self._disable('restart')
+        listing = self.list_detail('2.69')
+        self.assertEqual('ACTIVE', listing[self.existing['id']]['status'])
+        with self.microversion('2.74'):
+            self.client.stop_server(self.existing['id'])
+        self.addCleanup(self._ensure_active, self.existing['id'])
+        self.wait_status(self.existing['id'], 'SHUTOFF')
+        with self.microversion('2.74'):
+            self.client.start_server(self.existing['id'])
+        self.wait_status(self.existing['id'], 'ACTIVE')
+        self.assertEqual(self.host, self.show(self.existing['id'])[
+            'OS-EXT-SRV-ATTR:host'])
+
+    @decorators.idempotent_id('a5b6c7d8-e9f0-4a1b-8c3d-4e5f60718293')
+    def test_reenabled_cell_takes_pinned_boot(self):
+        """Disable, then enable + restart: a pinned boot is ACTIVE there."""
+        record = self._disable('sighup')
+        self.heal(record)
+        server = self.boot(self.host, cleanup=self.addCleanup,
+                           prefix='reenabled')
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual(self.host, server['OS-EXT-SRV-ATTR:host'])
+
+    def _ensure_active(self, server_id):
+        if self.show(server_id)['status'] == 'SHUTOFF':
+            with self.microversion('2.74'):
+                self.client.start_server(server_id)
+        self.wait_status(server_id, 'ACTIVE')

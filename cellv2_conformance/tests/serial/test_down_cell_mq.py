@@ -1,0 +1,80 @@
+"""A cell whose message queue is cut (vhost permissions revoked)."""
+
+from tempest import config
+from tempest.lib import decorators
+
+from cellv2_conformance.common import findings
+from cellv2_conformance.common import waiters
+from cellv2_conformance.tests.serial import test_down_cell_base as base
+
+CONF = config.CONF
+
+
+@decorators.serial
+class CellMessageQueueCutTest(base.CellFaultTestBase):
+    """What a boot does when the target cell's message queue is cut.
+
+    The cell user's permissions on the cell's RabbitMQ vhost are revoked
+    and its connections closed (management API), so the cell conductor and
+    computes cannot reach their queue while the API, the scheduler and the
+    cell database are fine.  A boot pinned (2.74 ``host``) to that cell is
+    then accepted, scheduled and written to the cell database, but the
+    build cast to the compute fails.  Expected of any API (and what the
+    server status docs imply: BUILD is a transient state, a failed build
+    ends in ERROR): the server leaves BUILD, to ACTIVE once the queue is
+    back or to ERROR.  Also checked: after healing, a new boot into the cell
+    becomes ACTIVE.
+    """
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.host = cls.ordinary_host(cls.down_cell)
+
+    def _cut(self):
+        return self.inject('cell(%s).mq:revoke' % self.down_cell.name)
+
+    @decorators.idempotent_id('3d9e5c1b-8a7f-4e2d-b6c5-1a0f9e8d7c6b')
+    def test_boot_into_cut_cell_leaves_build(self):
+        """A boot accepted while the cell's queue is cut leaves BUILD."""
+        record = self._cut()
+        server = self.boot(self.host, cleanup=self.addCleanup, wait=False,
+                           prefix='mqcut')
+        listed = self.show(server['id'])
+        self.assertEqual('BUILD', listed['status'])
+        self.heal(record)
+        try:
+            history = self.wait_status_in(server['id'], ('ACTIVE', 'ERROR'))
+            final = history[-1]['state']
+        except waiters.WaitTimeout as e:
+            final = 'still BUILD after %ss: %s' % (
+                CONF.cellv2.build_timeout, e)
+        with findings.nonconformance(
+                self, 'mq-cut-boot-stuck-in-build',
+                'a boot whose build cast to the cell\'s message queue fails '
+                'stays in BUILD/scheduling for good (not ERROR, not retried '
+                'after the queue is back); its instance and placement '
+                'allocation stay until deleted',
+                reference='nova/conductor/manager.py '
+                          'schedule_and_build_instances',
+                cell=self.down_cell.name):
+            self.assertTrue(final.split('/')[0] in ('ACTIVE', 'ERROR'),
+                            final)
+
+    @decorators.idempotent_id('9b2c4e6a-1d3f-4a5b-8c7d-0e1f2a3b4c5d')
+    def test_boot_into_cell_after_queue_healed(self):
+        """After the queue is restored, a boot into the cell is ACTIVE."""
+        record = self._cut()
+        self.heal(record)
+        server = self.boot(self.host, cleanup=self.addCleanup,
+                           prefix='mqhealed')
+        self.assertEqual('ACTIVE', server['status'])
+        self.assertEqual(self.host, server['OS-EXT-SRV-ATTR:host'])
+
+    def wait_status_in(self, server_id, statuses):
+        return waiters.wait_for(
+            lambda: self.show(server_id), lambda s: s['status'] in statuses,
+            'server %s' % server_id, '/'.join(statuses),
+            CONF.cellv2.build_timeout, interval=CONF.cellv2.build_interval,
+            state_of=lambda s: '%s/%s' % (s['status'],
+                                          s.get('OS-EXT-STS:task_state')))

@@ -1,0 +1,149 @@
+"""Report directories: redacted copies, regeneration, the CLI pieces."""
+
+import configparser
+import io
+import json
+import os
+import shutil
+import stat
+import tempfile
+
+import testtools
+
+from cellv2_conformance import redact
+from cellv2_conformance.cmd import run as run_cmd
+from cellv2_conformance.report import bundle
+from cellv2_conformance.report import document
+from tests.unit import test_report_document as docs
+from tests.unit import test_report_results as fx
+
+
+class BundleTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, self.dir)
+
+    def path(self, name):
+        return os.path.join(self.dir, name)
+
+    def test_copy_redacted_from_offset(self):
+        src = self.path('src.log')
+        with open(src, 'w') as f:
+            f.write('old line\n')
+        offset = bundle.file_size(src)
+        with open(src, 'a') as f:
+            f.write('url mysql://nova:%s@db/x\n' % docs.SECRET)
+        self.assertTrue(bundle.copy_redacted(src, self.path('dst.log'),
+                                             offset))
+        with open(self.path('dst.log')) as f:
+            text = f.read()
+        self.assertNotIn('old line', text)
+        self.assertNotIn(docs.SECRET, text)
+        self.assertFalse(bundle.copy_redacted(self.path('nope'),
+                                              self.path('x')))
+
+    def test_generate_from_dir(self):
+        doc = docs.sample_doc()
+        doc['results'] = []          # regenerated from the stream
+        document.write(self.path('run.json'), doc)
+        with open(self.path('results.subunit'), 'wb') as f:
+            f.write(fx.make_stream(fx.sample_tests()))
+        with open(self.path('timings.jsonl'), 'w') as f:
+            f.write(json.dumps({'op': 'boot', 'cell': 'cell1',
+                                'seconds': 1.0}) + '\n')
+        with open(self.path('tempest.log'), 'w') as f:
+            f.write('2026-01-02 03:04:05.000 1 INFO x [r] Request (A:b): 200 '
+                    'GET http://127.0.0.1:20504/v2.1/servers 0.100s\n')
+        out = io.StringIO()
+        self.patch(run_cmd, '_say', lambda m: out.write(m + '\n'))
+
+        class Args:
+            from_dir = self.dir
+        self.assertEqual(1, run_cmd.cmd_report(Args))
+        for name in ('report.html', 'junit.xml', 'summary.md'):
+            self.assertTrue(os.path.exists(self.path(name)), name)
+        again = document.load(self.path('run.json'))
+        self.assertEqual(6, again['counts']['total'])
+        self.assertIn('report.html', again['artifacts'])
+        with open(self.path('report.html')) as f:
+            self.assertIn('nova-api', f.read())
+
+    def test_report_from_non_report_dir(self):
+        self.patch(run_cmd, '_err', lambda m: None)
+
+        class Args:
+            from_dir = self.dir
+        self.assertEqual(2, run_cmd.cmd_report(Args))
+
+    def test_schema_major_checked(self):
+        with open(self.path('run.json'), 'w') as f:
+            json.dump({'schema_version': '99.0'}, f)
+        self.assertRaises(ValueError, document.load, self.path('run.json'))
+
+
+class CliPiecesTest(testtools.TestCase):
+
+    def conf(self, text):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        p = os.path.join(d, 'tempest.conf')
+        with open(p, 'w') as f:
+            f.write(text)
+        return p
+
+    def test_conf_without_cellv2_section(self):
+        p = self.conf('[identity]\nuri_v3 = http://k/v3\n')
+        e = self.assertRaises(run_cmd.SetupError, run_cmd.check_conf,
+                              run_cmd.read_conf(p), p)
+        self.assertIn('no [cellv2] section', str(e))
+
+    def test_missing_conf(self):
+        e = self.assertRaises(run_cmd.SetupError, run_cmd.read_conf,
+                              '/nonexistent/tempest.conf')
+        self.assertIn('does not exist', str(e))
+
+    def test_admin_password_registered(self):
+        p = self.conf('[auth]\nadmin_password = VerySecret77\n')
+        run_cmd.read_conf(p)
+        self.assertEqual('x ***', redact.text('x VerySecret77'))
+
+    def test_derived_conf_private_and_complete(self):
+        p = self.conf('[DEFAULT]\n[cellv2]\ninventory = /a.yaml\n'
+                      '[auth]\nadmin_password = pw%s\n' % 'x' * 1)
+        ws = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, ws)
+        path, cp = run_cmd.derived_conf(run_cmd.read_conf(p), ws,
+                                        inventory_path='/b.yaml')
+        self.assertEqual(0o600, stat.S_IMODE(os.stat(path).st_mode))
+        again = configparser.ConfigParser(interpolation=None)
+        again.read(path)
+        self.assertEqual('/b.yaml', again.get('cellv2', 'inventory'))
+        self.assertEqual(os.path.join(ws, 'timings.jsonl'),
+                         again.get('cellv2', 'timings_file'))
+        self.assertEqual(os.path.join(ws, 'tempest.log'),
+                         again.get('DEFAULT', 'log_file'))
+
+    def test_progress_lines_match_zuul_failure_regex(self):
+        import re
+        import subunit
+        lines = []
+        prog = run_cmd._Progress(lines.append)
+        prog.startTestRun()
+        subunit.ByteStreamToStreamResult(io.BytesIO(fx.make_stream(
+            fx.sample_tests()))).run(prog)
+        prog.stopTestRun()
+        failed = [ln for ln in lines if re.match(
+            r'\{\d+\} (.*?) \[[\d\.]+s\] \.\.\. FAILED', ln)]
+        self.assertEqual(3, len(failed))
+        self.assertIn('SKIPPED: expected_cells < 2', '\n'.join(lines))
+
+    def test_exit_codes(self):
+        code = run_cmd._exit_code
+        self.assertEqual(0, code({'verdict': 'pass'}, 0, False))
+        self.assertEqual(1, code({'verdict': 'fail'}, 1, False))
+        self.assertEqual(1, code({'verdict': 'pass'}, 1, False))
+        self.assertEqual(2, code({'verdict': 'error', 'results': []}, 1,
+                                 False))
+        self.assertEqual(130, code({'verdict': 'pass'}, 0, True))

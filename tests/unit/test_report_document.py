@@ -1,0 +1,163 @@
+"""The run document, JUnit and Markdown built from synthetic inputs."""
+
+import datetime
+import json
+import xml.etree.ElementTree as ET
+
+import testtools
+
+from cellv2_conformance import inventory
+from cellv2_conformance import redact
+from cellv2_conformance.report import document
+from cellv2_conformance.report import junit
+from cellv2_conformance.report import markdown
+from cellv2_conformance.report import results
+from tests.unit import test_report_results as fx
+
+SECRET = 'Pa55wordXYZ'
+
+
+def sample_inventory():
+    return inventory.Inventory({
+        'version': 1, 'name': 'multi-cell',
+        'auth': {'password': 'AdminPw999'},
+        'api': {'database': 'mysql+pymysql://nova:%s@127.0.0.1:3306/nova_api'
+                            % SECRET},
+        'cells': [{
+            'name': 'cell1', 'uuid': 'c1-uuid',
+            'database': 'mysql+pymysql://nova:%s@127.0.0.1:3307/nova_cell1'
+                        '?charset=utf8' % SECRET,
+            'transport': 'rabbit://nova:%s@127.0.0.1:5672/nova_cell1'
+                         % SECRET,
+            'hosts': ['cell1-cmp1'],
+            'services': {'conductor': {'host': 'cell1-conductor'}}}],
+        'services': {'nova-api': {'url': 'http://127.0.0.1:20504',
+                                  'port': 20504, 'pid': 1}},
+    }, path='inv.yaml')
+
+
+def sample_doc(**kw):
+    recs = results.parse_bytes(fx.make_stream(fx.sample_tests()))
+    t0 = fx.T0
+    samples = [{'op': 'boot', 'seconds': 1.2, 'cell': 'cell2',
+                'test_id': fx.CLS + '.test_bad', 'at': t0.isoformat()},
+               {'op': 'boot', 'seconds': 0.8, 'cell': 'cell1',
+                'test_id': fx.CLS, 'at': t0.isoformat()}]
+    findings = [{'id': 'blazar-500', 'summary': 'capacity 500',
+                 'test_id': fx.CLS + '.test_known', 'reference': 'LP#1',
+                 'observed': 'token: gAAAAAsecretsecretsecretsecret'}]
+    args = dict(
+        started_at=t0, finished_at=t0 + datetime.timedelta(seconds=30),
+        scenario='multi-cell', inventory=sample_inventory(),
+        deploy_timings={'total_s': 60, 'steps': {
+            'mariadb': {'start_s': 0, 'duration_s': 5}}},
+        timing_samples=samples, finding_records=findings,
+        fault_events=[{'id': 'f1', 'event': 'injected',
+                       'at': (t0 + datetime.timedelta(seconds=1))
+                       .isoformat(), 'target': 'cell1.db'}],
+        command=['cellv2-conformance', 'run', '--password', SECRET])
+    args.update(kw)
+    return document.build(recs, **args)
+
+
+class DocumentTest(testtools.TestCase):
+
+    def test_no_secret_anywhere(self):
+        text = json.dumps(sample_doc())
+        for s in (SECRET, 'AdminPw999', 'gAAAAAsecret'):
+            self.assertNotIn(s, text)
+
+    def test_topology_endpoints_without_credentials(self):
+        topo = sample_doc()['environment']['topology']
+        cell = topo['cells'][0]
+        self.assertEqual('mysql+pymysql://127.0.0.1:3307/nova_cell1',
+                         cell['database'])
+        self.assertEqual('rabbit://127.0.0.1:5672/nova_cell1',
+                         cell['transport'])
+        self.assertEqual('nova_cell1', cell['mq_vhost'])
+        self.assertEqual('cell1-conductor', cell['conductor'])
+        self.assertEqual({'url': 'http://127.0.0.1:20504', 'port': 20504},
+                         topo['services']['nova-api'])
+
+    def test_shape(self):
+        doc = sample_doc()
+        self.assertEqual(document.SCHEMA_VERSION, doc['schema_version'])
+        self.assertEqual('fail', doc['verdict'])
+        self.assertEqual(6, doc['counts']['total'])
+        self.assertEqual(30.0, doc['duration_s'])
+        self.assertEqual(60, doc['deploy']['total_s'])
+        self.assertEqual(1, len(doc['faults']))
+        self.assertTrue(doc['faults'][0]['open'])
+        ops = doc['timings']['operations']['per_operation_cell']['boot']
+        self.assertEqual({'cell1', 'cell2'}, set(ops))
+        self.assertIn('f1', doc['timings']['fault_windows']['operations'])
+        self.assertEqual(redact.MASK, doc['harness']['command'][-1])
+
+    def test_cells_from_samples(self):
+        by_name = {r['name']: r for r in sample_doc()['results']}
+        self.assertEqual(['cell2'], by_name['test_bad']['cells'])
+        # class-level sample applies to every test of the class; subunit
+        # tags win when present
+        self.assertEqual(['cell1'], by_name['test_skip']['cells'])
+        self.assertEqual(['cell1'], by_name['test_ok']['cells'])
+
+    def test_error_verdict(self):
+        doc = document.build([], fx.T0, fx.T0, error='deploy failed: x')
+        self.assertEqual('error', doc['verdict'])
+        self.assertIsNone(doc['environment']['topology'])
+
+    def test_endpoint(self):
+        self.assertIsNone(document.endpoint(None))
+        self.assertEqual('http://h:1/p', document.endpoint(
+            'http://u:p@h:1/p?q=1'))
+
+
+class JUnitTest(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        root = junit.build(sample_doc())
+        # round-trip through text: the file must be valid XML
+        self.root = ET.fromstring(ET.tostring(root))
+        self.cases = {tc.get('name').split('[')[0]: tc
+                      for tc in self.root.iter('testcase')}
+
+    def test_counts(self):
+        suite = self.root.find('testsuite')
+        self.assertEqual(('6', '3', '1'), (
+            suite.get('tests'), suite.get('failures'), suite.get('skipped')))
+
+    def test_testcase_fields(self):
+        ok = self.cases['test_ok']
+        self.assertEqual(fx.CLS, ok.get('classname'))
+        self.assertEqual('1.500', ok.get('time'))
+        self.assertIn('id-11111111', ok.get('name'))
+        self.assertEqual(0, len(list(ok.iter('failure'))))
+
+    def test_skip_failure_xfail(self):
+        self.assertEqual('expected_cells < 2', self.cases['test_skip'].find(
+            'skipped').get('message'))
+        fail = self.cases['test_bad'].find('failure')
+        self.assertEqual('AssertionError', fail.get('type'))
+        self.assertNotIn(SECRET, fail.text)
+        known = self.cases['test_known']
+        self.assertIsNone(known.find('failure'))
+        props = {p.get('name'): p.get('value')
+                 for p in known.iter('property')}
+        self.assertEqual('xfail', props['status'])
+        self.assertIn('blazar-500', props['finding'])
+        self.assertIn('EXPECTED FAILURE', known.find('system-out').text)
+        self.assertEqual('UnexpectedSuccess', self.cases['test_fixed'].find(
+            'failure').get('type'))
+
+
+class MarkdownTest(testtools.TestCase):
+
+    def test_summary(self):
+        md = markdown.render(sample_doc())
+        self.assertIn('# cellv2-conformance: FAIL', md)
+        self.assertIn('| 6 | 1 | 2 | 1 | 1 | 1 |', md)
+        self.assertIn('XTest.test_bad', md)
+        self.assertIn('**blazar-500**', md)
+        self.assertIn('| boot |', md)
+        self.assertNotIn(SECRET, md)
