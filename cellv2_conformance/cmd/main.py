@@ -86,8 +86,10 @@ def build_parser():
     sp = sub.add_parser('scenarios', help='list the bundled scenarios')
     sp.set_defaults(func=cmd_scenarios)
 
+    from cellv2_conformance.cmd import fault as fault_cmd
     from cellv2_conformance.cmd import run as run_cmd
     run_cmd.add_parsers(sub, wd)
+    fault_cmd.add_parsers(sub, wd)
     return p
 
 

@@ -29,8 +29,6 @@ from cellv2_conformance import redact
 from cellv2_conformance.report import bundle
 from cellv2_conformance.report import document
 from cellv2_conformance.report import results as results_mod
-from cellv2_conformance.timing import aggregate
-from cellv2_conformance.timing import requests as requests_mod
 
 DEFAULT_REGEX = 'cellv2_conformance'
 TEMPEST_GRACE_S = 30
@@ -270,31 +268,13 @@ def write_reports(report_dir, started, mode, scenario=None, inv=None,
                   error=None, command=None):
     """Build run.json from the files in ``report_dir`` and derive the rest.
     Returns the document."""
-    finished = document.utcnow()
-    subunit_path = os.path.join(report_dir, bundle.SUBUNIT)
-    results = (results_mod.parse_file(subunit_path)
-               if os.path.exists(subunit_path) else [])
-    samples, _ = aggregate.read_jsonl(os.path.join(report_dir,
-                                                   'timings.jsonl'))
-    found, _ = aggregate.read_jsonl(os.path.join(report_dir,
-                                                 'findings.jsonl'))
-    faults, _ = aggregate.read_jsonl(os.path.join(report_dir,
-                                                  'faults.jsonl'))
-    deploy_timings = bundle.load_json(os.path.join(report_dir,
-                                                   'deploy-timings.json'))
-    log = os.path.join(report_dir, 'tempest.log')
-    services = inv.services if inv is not None else {}
-    reqs = (requests_mod.parse_file(log, services)
-            if os.path.exists(log) else [])
-    doc = document.build(
-        results, started, finished, mode=mode, scenario=scenario,
-        inventory=inv, deploy_timings=deploy_timings,
-        timing_samples=samples, finding_records=found, fault_events=faults,
-        request_records=reqs, command=command, error=error)
-    document.write(os.path.join(report_dir, bundle.RUN_JSON), doc)
+    doc = bundle.build(report_dir, started, document.utcnow(), mode,
+                       scenario=scenario, inventory=inv, error=error,
+                       command=command)
     try:
-        doc = bundle.generate(report_dir, doc)
-    except Exception as e:   # run.json is written; say what broke
+        doc = bundle.render(report_dir, doc)
+    except Exception as e:   # keep at least run.json; say what broke
+        document.write(os.path.join(report_dir, bundle.RUN_JSON), doc)
         _err('could not render the reports in %s: %s: %s' % (
             report_dir, type(e).__name__, e))
     return doc
@@ -591,7 +571,7 @@ def cmd_report(args):
             report_dir, bundle.RUN_JSON))
         return 2
     try:
-        doc = bundle.generate(report_dir)
+        doc = bundle.regenerate(report_dir)
     except ValueError as e:
         _err(str(e))
         return 2

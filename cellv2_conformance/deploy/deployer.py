@@ -75,6 +75,11 @@ class Deployer:
         self.services = {}
         self.cell_uuids = {}
         self._lockf = None
+        self.abort = threading.Event()
+
+    def _check_abort(self):
+        if self.abort.is_set():
+            raise process.Aborted('stopped early: another step failed')
 
     # ------------------------------------------------------------------
     # preflight
@@ -274,6 +279,7 @@ class Deployer:
         deadline = time.monotonic() + timeout
         last = 'no answer'
         while time.monotonic() < deadline:
+            self._check_abort()
             if rec and not process.is_alive(rec):
                 raise self._not_ready(name, 'exited during start-up', config)
             try:
@@ -307,7 +313,7 @@ class Deployer:
 
     def _manage(self, name, argv, timeout=300, env=None):
         return process.run(name, argv, self.L.path('logs', 'setup.log'),
-                           env=env, timeout=timeout)
+                           env=env, timeout=timeout, abort=self.abort)
 
     def _cacheable(self):
         return self.scenario.db['backend'] == 'private' and \
@@ -568,7 +574,8 @@ class Deployer:
         for f in self.nova_conf_files('nova.conf'):
             argv += ['--config-file', f]
         process.run('nova database set-up', argv, log, timeout=600,
-                    env={'PYTHONPATH': os.pathsep.join(sys.path)})
+                    env={'PYTHONPATH': os.pathsep.join(sys.path)},
+                    abort=self.abort)
         with open(log) as f:
             last = [ln for ln in f.read().splitlines()
                     if ln.startswith('{')][-1]
@@ -633,6 +640,7 @@ class Deployer:
         deadline = time.monotonic() + timeout
         missing = None
         while time.monotonic() < deadline:
+            self._check_abort()
             for name, rec in self.state.processes.items():
                 if name.startswith('nova-') and rec['kind'] == 'service' \
                         and not process.is_alive(rec):
@@ -678,6 +686,7 @@ class Deployer:
     def step_discover_hosts(self, timeout=120):
         deadline = time.monotonic() + timeout
         while True:
+            self._check_abort()
             have = self._compute_node_counts()
             missing = [h for c in self.scenario.cells for h in c.hosts
                        if h not in have.get(c.name, set())]
@@ -724,6 +733,7 @@ class Deployer:
         # GET /v1/leases is an RPC call to the manager: both are up.
         deadline = time.monotonic() + 90
         while True:
+            self._check_abort()
             if not process.is_alive(self.state.processes['blazar-manager']):
                 raise self._not_ready('blazar-manager', 'exited', conf)
             r = requests.get(self.L.url('blazar-api') + '/v1/leases',
@@ -836,8 +846,9 @@ class Deployer:
                     exc = f.exception()
                     if exc is None:
                         done.add(name)
-                    else:
+                    elif not isinstance(exc, process.Aborted):
                         failed.append((name, exc))
+                        self.abort.set()
                 if failed:
                     pending = []
         if failed:
@@ -929,6 +940,16 @@ def teardown(workdir, keep=False, out=print):
             os.rmdir(workdir)
         return 0
     st = process.State.load(workdir)
+    # Heal every open fault first (thaw frozen processes, restore vhost
+    # permissions) so that what follows stops a consistent cloud.
+    if os.path.exists(os.path.join(workdir, 'faults.jsonl')):
+        try:
+            from cellv2_conformance import faults
+            healed = faults.heal_all(workdir, by='down', out=out)
+            if healed:
+                out('healed %d open fault(s)' % len(healed))
+        except Exception as e:   # never stop `down` half-way
+            out('warning: healing faults failed: %s' % redact.text(e))
     stopped = 0
     procs = st.processes
     with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
@@ -939,6 +960,7 @@ def teardown(workdir, keep=False, out=print):
     others = [n for n, r in procs.items() if r.get('kind') not in KIND_ORDER]
     for n in others:
         stopped += 1 if process.stop(procs[n]) else 0
+    stopped += _stop_strays(workdir)
     epmd_port = st.data.get('ports', {}).get('epmd')
     if epmd_port:
         infra.stop_epmd(epmd_port)
@@ -950,6 +972,35 @@ def teardown(workdir, keep=False, out=print):
         _remove_workdir(workdir)
         out('removed %s' % workdir)
     return stopped
+
+
+def _stop_strays(workdir):
+    """Stop one-shot helpers (db syncs, nova-manage) a killed deploy left
+    running: any process whose command line names this deployment's
+    workdir.  The workdir path is unique to the deployment."""
+    import psutil
+    me = os.getpid()
+    strays = []
+    for p in psutil.process_iter(['pid', 'cmdline']):
+        try:
+            if p.pid != me and any(
+                    a and (a == workdir or a.startswith(workdir + os.sep))
+                    for a in p.info['cmdline'] or []):
+                strays.append(p)
+        except psutil.Error:
+            continue
+    for p in strays:
+        try:
+            p.terminate()
+        except psutil.Error:
+            pass
+    _, alive = psutil.wait_procs(strays, timeout=10)
+    for p in alive:
+        try:
+            p.kill()
+        except psutil.Error:
+            pass
+    return len(strays)
 
 
 def _remove_resource(res, st, out):

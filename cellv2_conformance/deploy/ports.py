@@ -46,6 +46,9 @@ def plan(scenario):
 
 def is_free(port, host='127.0.0.1'):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # Like the services themselves: connections of a stopped service left in
+    # TIME_WAIT do not make its port unusable; a listener does.
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((host, port))
     except OSError:

@@ -229,8 +229,15 @@ def tail(path, lines=20):
     return redact.text('\n'.join(data.splitlines()[-lines:]))
 
 
-def run(name, argv, log_path, env=None, timeout=300, cwd=None):
-    """Run a one-shot command to completion; raise DeployError on failure."""
+class Aborted(DeployError):
+    """Another deployment step failed; this one stopped early."""
+
+
+def run(name, argv, log_path, env=None, timeout=300, cwd=None, abort=None):
+    """Run a one-shot command to completion; raise DeployError on failure.
+
+    ``abort`` (a threading.Event) stops the command early when set.
+    """
     full_env = dict(os.environ)
     for k in list(full_env):
         if k.startswith('OS_'):
@@ -240,19 +247,37 @@ def run(name, argv, log_path, env=None, timeout=300, cwd=None):
     t0 = time.monotonic()
     argv_shown = redact.argv(argv)
     with open(log_path, 'ab') as log:
-        log.write(('\n### %s: %s\n' % (name, ' '.join(
-            redact.argv(argv)))).encode())
+        log.write(('\n### %s: %s\n' % (name, ' '.join(argv_shown))).encode())
         log.flush()
         try:
-            rc = subprocess.run(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                stderr=subprocess.STDOUT, env=full_env,
-                                timeout=timeout, cwd=cwd).returncode
+            proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                    stdout=log, stderr=subprocess.STDOUT,
+                                    env=full_env, cwd=cwd)
         except FileNotFoundError:
             raise DeployError('%s: no such program %s (run '
                               'tools/bootstrap.sh)' % (name, argv[0]))
-        except subprocess.TimeoutExpired:
-            raise DeployError('%s: did not finish within %ds; see %s\n%s' % (
-                name, timeout, log_path, tail(log_path)))
+        try:
+            while True:
+                try:
+                    rc = proc.wait(timeout=0.2)
+                    break
+                except subprocess.TimeoutExpired:
+                    pass
+                if abort is not None and abort.is_set():
+                    proc.terminate()
+                    proc.wait(10)
+                    raise Aborted('%s: stopped because another step failed'
+                                  % name)
+                if time.monotonic() - t0 > timeout:
+                    proc.kill()
+                    proc.wait(10)
+                    raise DeployError('%s: did not finish within %ds; see '
+                                      '%s\n%s' % (name, timeout, log_path,
+                                                  tail(log_path)))
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait(10)
     if rc != 0:
         raise DeployError('%s failed (exit %d)\ncommand: %s\nlog %s, last '
                           'lines:\n%s' % (name, rc, ' '.join(argv_shown),

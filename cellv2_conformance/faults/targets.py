@@ -221,6 +221,11 @@ class ProcessExecutor(Executor):
         else:
             self.procs.stop(rec)
 
+    @staticmethod
+    def _uses_mq(rec):
+        prog = os.path.basename(str((rec.get('argv') or [''])[0]))
+        return rec.get('kind') == 'service' and prog.startswith('nova-')
+
     def _stopped(self, rec):
         members = self.procs.members(rec)
         states = []
@@ -262,7 +267,13 @@ class ProcessExecutor(Executor):
             ok = bool(members) and psutil.STATUS_STOPPED not in states
             if ok and rec.get('port') and action == 'stop':
                 ok = _port_open('127.0.0.1', rec['port'])
-            return ok, 'pid %s states %s' % (rec['pid'], states)
+            detail = 'pid %s states %s' % (rec['pid'], states)
+            if ok and self._uses_mq(rec) and self.inv.mq.get(
+                    'management_url'):
+                ok = bool(tree_ports(self.procs, rec) & mq_peer_ports(
+                    management(self.inv)))
+                detail += '; connected to RabbitMQ: %s' % ok
+            return ok, detail
         return ['%s running again: %s' % (
             self.target, poll(check, timeout, 'heal of %s' % self.target))]
 
@@ -273,6 +284,32 @@ def _port_open(host, port, timeout=2):
         return True
     except OSError:
         return False
+
+
+def tree_ports(procs, rec):
+    """Local TCP ports of a recorded process and its descendants."""
+    ports = set()
+    for m in procs.members(rec):
+        try:
+            conns = (m.net_connections if hasattr(m, 'net_connections')
+                     else m.connections)(kind='tcp')
+        except psutil.Error:
+            continue
+        ports.update(c.laddr.port for c in conns if c.laddr)
+    return ports
+
+
+def mq_peer_ports(mgmt, vhost=None):
+    """Client ports of the broker's running connections (one vhost/all)."""
+    path = '/connections' if vhost is None else \
+        '/vhosts/%s/connections' % urllib.parse.quote(vhost, safe='')
+    return {c.get('peer_port') for c in mgmt.get(path)
+            if c.get('state', 'running') == 'running'}
+
+
+def management(inv):
+    return inspect_mq.Management(inv.mq.get('management_url'),
+                                 inv.mq.get('user'), inv.mq.get('password'))
 
 
 def _refused(host, port):
@@ -390,6 +427,8 @@ class VhostExecutor(Executor):
                           'permissions': {k: perms[k] for k in (
                               'configure', 'write', 'read')},
                           'connections_before': len(self._connections())}
+        if self.cell.services:
+            record['undo']['processes'] = self._cell_processes()
 
     def inject(self, action, record):
         self._req('DELETE', self._perm_path(), (204, 404))
@@ -418,23 +457,41 @@ class VhostExecutor(Executor):
             'configure': '.*', 'write': '.*', 'read': '.*'}
         self._req('PUT', self._perm_path(), (201, 204), json=perms)
 
+    def _cell_processes(self):
+        svc = self.cell.services or {}
+        names = [(svc.get('conductor') or {}).get('process')]
+        names += [(c or {}).get('process')
+                  for c in (svc.get('computes') or {}).values()]
+        return [n for n in names if n]
+
     def verify_healed(self, action, record, timeout):
         perms = self._permissions()
         if perms is None:
             raise FaultError('permissions of %s on vhost %s not restored' %
                              (self.user, self.vhost))
-        want = max(1, (record.get('undo') or {}).get('connections_before')
-                   or 1)
+        try:
+            names = self._cell_processes()
+            self.procs.state()
+        except FaultError:
+            names = []      # an existing cloud: no recorded processes
 
         def check():
-            n = len([c for c in self._connections()
-                     if c.get('state', 'running') == 'running'])
-            return n >= want, '%d/%d connection(s) back' % (n, want)
-        detail = poll(check, timeout, 'services reconnected to vhost %s' %
-                      self.vhost, interval=1.0)
+            if not names:
+                n = len(mq_peer_ports(self.mgmt, self.vhost))
+                return n >= 1, '%d connection(s) on the vhost' % n
+            peers = mq_peer_ports(self.mgmt, self.vhost)
+            missing = [n for n in names if not (
+                tree_ports(self.procs, self.procs.record(n)) & peers)]
+            return not missing, 'not reconnected yet: %s' % (
+                ', '.join(missing) or '-')
+        detail = poll(check, timeout, 'services of cell %s reconnected to '
+                      'vhost %s' % (self.cell.name, self.vhost),
+                      interval=1.0)
         return ['management API: permissions of %s on %s restored '
-                '(%s/%s/%s); %s' % (self.user, self.vhost, perms['configure'],
-                                    perms['write'], perms['read'], detail)]
+                '(%s/%s/%s); %s reconnected (%s)' % (
+                    self.user, self.vhost, perms['configure'],
+                    perms['write'], perms['read'],
+                    ', '.join(names) or 'services', detail)]
 
 
 class CellMappingExecutor(Executor):
@@ -537,17 +594,8 @@ class CellMappingExecutor(Executor):
 
     def _consuming(self, rec):
         """Consumers of the 'scheduler' queue owned by the process tree."""
-        ports = set()
-        for m in self.procs.members(rec):
-            try:
-                conns = (m.net_connections if hasattr(m, 'net_connections')
-                         else m.connections)(kind='tcp')
-            except psutil.Error:
-                continue
-            ports.update(c.laddr.port for c in conns if c.laddr)
-        mgmt = inspect_mq.Management(
-            self.inv.mq.get('management_url'), self.inv.mq.get('user'),
-            self.inv.mq.get('password'))
+        ports = tree_ports(self.procs, rec)
+        mgmt = management(self.inv)
         vhost = (self.inv.mq.get('vhosts') or {}).get('api') or \
             urllib.parse.urlsplit(self.inv.api.get('transport', '')).path[1:]
         return [c for c in mgmt.consumers(vhost)

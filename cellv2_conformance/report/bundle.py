@@ -11,10 +11,10 @@ Layout::
     tempest.log, tempest-stderr.log, timings.jsonl, findings.jsonl,
     faults.jsonl, deploy-timings.json   copies, every line redacted
 
-``generate(dir)`` rebuilds junit.xml, report.html and summary.md from
-``run.json`` (+ ``results.subunit``, ``timings.jsonl``, ``tempest.log``
-when present), so ``cellv2-conformance report --from DIR`` and a live run
-produce the same files.
+A live run and ``cellv2-conformance report --from DIR`` take the same
+path: ``build()`` reads the raw files of the directory into the run
+document, ``render()`` writes run.json and derives junit.xml, summary.md
+and report.html from it.
 """
 
 import json
@@ -61,8 +61,8 @@ def file_size(path):
 def artifacts(report_dir):
     names = ('report.html', 'junit.xml', 'summary.md', SUBUNIT,
              RUN_JSON) + COPIES
-    return {n: n for n in names if os.path.exists(os.path.join(report_dir,
-                                                                n))}
+    return {n: n for n in names
+            if os.path.exists(os.path.join(report_dir, n))}
 
 
 def services_of(doc):
@@ -70,52 +70,66 @@ def services_of(doc):
     return topo.get('services') or {}
 
 
-def raw_inputs(report_dir, doc):
-    """Timing samples and request records from the copies in the dir."""
-    samples, _ = aggregate.read_jsonl(os.path.join(report_dir,
-                                                   'timings.jsonl'))
+def _jsonl(report_dir, name):
+    return aggregate.read_jsonl(os.path.join(report_dir, name))[0]
+
+
+def _requests(report_dir, services):
     log = os.path.join(report_dir, 'tempest.log')
-    reqs = (requests_mod.parse_file(log, services_of(doc))
+    return (requests_mod.parse_file(log, services)
             if os.path.exists(log) else [])
-    return samples, reqs
 
 
-def refresh_results(report_dir, doc):
-    """Re-read the subunit stream (the source of truth for results), keep
-    the cells already known per test, and recount."""
+def build(report_dir, started, finished, mode, scenario=None,
+          inventory=None, topology=None, error=None, command=None):
+    """The run document from the raw files in ``report_dir``.  The
+    topology comes from ``inventory`` (a live run) or is given as already
+    built (regeneration from an old run.json)."""
     path = os.path.join(report_dir, SUBUNIT)
-    if not os.path.exists(path):
-        return doc
-    fresh = results_mod.parse_file(path)
-    known = {r['id']: r for r in doc.get('results') or []}
-    for r in fresh:
-        old = known.get(r['id'])
-        if old and old.get('cells') and not r.get('cells'):
-            r['cells'] = old['cells']
-    doc['results'] = redact.data(fresh)
-    doc['counts'] = results_mod.counts(fresh)
-    verdict = results_mod.verdict(fresh)
-    if doc.get('error') and verdict != 'fail':
-        verdict = 'error'
-    doc['verdict'] = verdict
+    results = results_mod.parse_file(path) if os.path.exists(path) else []
+    services = (inventory.services if inventory is not None
+                else (topology or {}).get('services') or {})
+    doc = document.build(
+        results, started, finished, mode=mode, scenario=scenario,
+        inventory=inventory,
+        deploy_timings=load_json(os.path.join(report_dir,
+                                              'deploy-timings.json')),
+        timing_samples=_jsonl(report_dir, 'timings.jsonl'),
+        finding_records=_jsonl(report_dir, 'findings.jsonl'),
+        fault_events=_jsonl(report_dir, 'faults.jsonl'),
+        request_records=_requests(report_dir, services),
+        command=command, error=error)
+    if inventory is None and topology is not None:
+        doc['environment']['topology'] = topology
     return doc
 
 
-def generate(report_dir, doc=None):
-    """Write junit.xml, report.html and summary.md; returns the document.
-    With no ``doc``, read ``run.json`` and refresh results from the subunit
-    stream."""
+def render(report_dir, doc):
+    """Write run.json, junit.xml, summary.md and report.html."""
     run_json = os.path.join(report_dir, RUN_JSON)
-    if doc is None:
-        doc = refresh_results(report_dir, document.load(run_json))
-    samples, reqs = raw_inputs(report_dir, doc)
+    document.write(run_json, doc)
     junit.write(os.path.join(report_dir, 'junit.xml'), doc)
     markdown.write(os.path.join(report_dir, 'summary.md'), doc)
     html_mod.write(os.path.join(report_dir, 'report.html'), doc,
-                   samples=samples, requests=reqs)
+                   samples=_jsonl(report_dir, 'timings.jsonl'),
+                   requests=_requests(report_dir, services_of(doc)))
     doc['artifacts'] = artifacts(report_dir)
     document.write(run_json, doc)
     return doc
+
+
+def regenerate(report_dir):
+    """Rebuild every derived file of a report directory from its raw files,
+    keeping the original run's times, environment, harness and error."""
+    old = document.load(os.path.join(report_dir, RUN_JSON))
+    env = old.get('environment') or {}
+    doc = build(report_dir, aggregate.parse_time(old.get('started_at')),
+                aggregate.parse_time(old.get('finished_at')),
+                old.get('mode') or 'run', scenario=env.get('scenario'),
+                topology=env.get('topology'), error=old.get('error'))
+    doc['environment'] = env
+    doc['harness'] = old.get('harness') or doc['harness']
+    return render(report_dir, doc)
 
 
 def load_json(path):

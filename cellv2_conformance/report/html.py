@@ -20,6 +20,7 @@ def esc(s):
     (redacting the finished page instead could swallow markup)."""
     return svg.esc(redact.text(s))
 
+
 CSS = """
 body{font-family:system-ui,-apple-system,'Segoe UI',sans-serif;margin:0;
  color:#222;background:#f5f6f8;font-size:14px}
@@ -75,8 +76,8 @@ def _dt(value):
 
 
 def _table(headers, rows, numeric=()):
-    out = ['<table><tr>%s</tr>' % ''.join('<th>%s</th>' % esc(h)
-                                           for h in headers)]
+    head = ''.join('<th>%s</th>' % esc(h) for h in headers)
+    out = ['<table><tr>%s</tr>' % head]
     for row in rows:
         cells = []
         for i, v in enumerate(row):
@@ -527,5 +528,3 @@ def render(doc, samples=None, requests=None):
 def write(path, doc, samples=None, requests=None):
     with open(path, 'w', encoding='utf-8') as f:
         f.write(render(doc, samples, requests))
-
-

@@ -58,8 +58,8 @@ def render(doc, max_items=10):
         lines += ['', '## Timed operations', '',
                   '| operation | n | p50 | p95 | max |',
                   '|---|---:|---:|---:|---:|']
-        for op, s in sorted(ops.items(), key=lambda i: -(i[1].get('p95')
-                                                          or 0))[:max_items]:
+        slowest = sorted(ops.items(), key=lambda i: -(i[1].get('p95') or 0))
+        for op, s in slowest[:max_items]:
             lines.append('| %s | %d | %s | %s | %s |' % (
                 op, s['count'], fmt_s(s.get('p50')), fmt_s(s.get('p95')),
                 fmt_s(s.get('max'))))

@@ -48,7 +48,7 @@ def _time_axis(x0, width, t_max, y_top, y_bottom, parts):
     while t <= t_max + 1e-9:
         x = x0 + width * t / t_max
         parts.append('<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" '
-                      'stroke="#e0e0e0"/>' % (x, y_top, x, y_bottom))
+                     'stroke="#e0e0e0"/>' % (x, y_top, x, y_bottom))
         parts.append('<text x="%.1f" y="%d" text-anchor="middle" '
                      'fill="#555">%s</text>' % (x, y_bottom + 13,
                                                 esc(_tick(t, step))))

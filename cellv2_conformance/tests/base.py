@@ -223,4 +223,3 @@ class MessageQueueMixin:
         if vhosts.get('api'):
             return vhosts['api']
         return mq_address(cls.inv.api['transport'])[0].split('/', 1)[1]
-

@@ -142,8 +142,10 @@ class ReservationBase(test.BaseTestCase):
         return sorted(agg['hosts']) if agg else []
 
     def boot(self, clients=None, hints=None, host=None, flavor=None,
-             group=None, wait=True):
-        """Boot a network-less server; cleanup deletes it and waits."""
+             group=None, wait=True, class_cleanup=False):
+        """Boot a network-less server; cleanup deletes it and waits
+        (at the end of the class with ``class_cleanup``: for servers that
+        must live until their lease ends)."""
         clients = clients or self.os_primary
         kwargs = {'name': data_utils.rand_name(prefix='cellv2',
                                                name='rsv-server'),
@@ -158,8 +160,9 @@ class ReservationBase(test.BaseTestCase):
         if host:
             kwargs['host'] = host
         server = clients.servers_client.create_server(**kwargs)['server']
-        self.addCleanup(self.delete_server, clients.servers_client,
-                        server['id'])
+        register = (self.addClassResourceCleanup if class_cleanup
+                    else self.addCleanup)
+        register(self.delete_server, clients.servers_client, server['id'])
         if wait:
             return self.wait_server(clients.servers_client, server['id'])
         return server

@@ -171,11 +171,50 @@ class TestDeployFailures(base.FunctionalTest):
         self.addCleanup(base.cli, 'down', '--workdir', w)
         r = base.cli('deploy', '--scenario', sc, '--workdir', w)
         self.assertEqual(2, r.returncode, r.stdout + r.stderr)
-        self.assertIn('placement', r.stderr)
-        self.assertIn('setup.log', r.stderr)
-        self.assertNotIn('Traceback (most recent call last)', r.stderr.split(
-            'last lines')[0])
+        # the service's name, its config file and the end of its log
+        self.assertIn('placement did not become ready', r.stderr)
+        self.assertIn('etc/placement/placement.conf', r.stderr)
+        self.assertIn('last lines', r.stderr)
+        self.assertIn('DBConnectionError', r.stderr)
         self.assertNotIn(':x@', r.stderr + r.stdout)
         state = self.read_state(w)
         self.assertEqual('down', state['status'])
         self.assert_nothing_left(state, w)
+
+
+class TestKilledDeploy(base.FunctionalTest):
+
+    def test_down_after_killed_deploy(self):
+        """The deploy command is SIGKILLed half-way: `down` still stops
+        every process it had started, from the state file alone."""
+        import json
+        import signal
+        import subprocess
+        import sys
+        import time
+        wd = self.make_workdir()
+        self.addCleanup(base.cli, 'down', '--workdir', wd)
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'cellv2_conformance.cmd.main', 'deploy',
+             '--scenario', 'single-cell', '--workdir', wd],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        state_path = os.path.join(wd, 'state.json')
+        deadline = time.monotonic() + 120
+        procs = {}
+        while time.monotonic() < deadline:
+            try:
+                with open(state_path) as f:
+                    procs = json.load(f)['processes']
+            except (OSError, ValueError):
+                procs = {}
+            if any(n.startswith('rabbitmq') for n in procs) and any(
+                    n == 'keystone' for n in procs):
+                break
+            time.sleep(0.2)
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        self.assertIn('keystone', procs)
+        state = self.read_state(wd)
+        r = base.cli('down', '--workdir', wd)
+        self.assertEqual(0, r.returncode, r.stderr)
+        self.assert_nothing_left(state, wd)

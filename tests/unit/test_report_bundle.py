@@ -56,6 +56,11 @@ class BundleTest(testtools.TestCase):
         with open(self.path('tempest.log'), 'w') as f:
             f.write('2026-01-02 03:04:05.000 1 INFO x [r] Request (A:b): 200 '
                     'GET http://127.0.0.1:20504/v2.1/servers 0.100s\n')
+        with open(self.path('faults.jsonl'), 'w') as f:
+            f.write(json.dumps({'id': 'f9', 'event': 'injected',
+                                'at': fx.T0.isoformat()}) + '\n')
+            f.write(json.dumps({'id': 'f9', 'event': 'cleared',
+                                'at': '2026-01-02T03:04:09+00:00'}) + '\n')
         out = io.StringIO()
         self.patch(run_cmd, '_say', lambda m: out.write(m + '\n'))
 
@@ -67,6 +72,12 @@ class BundleTest(testtools.TestCase):
         again = document.load(self.path('run.json'))
         self.assertEqual(6, again['counts']['total'])
         self.assertIn('report.html', again['artifacts'])
+        self.assertEqual([('f9', 4.0)], [(w['id'], w['duration_s'])
+                                         for w in again['faults']])
+        # the original run's environment and times are kept
+        self.assertEqual(doc['started_at'], again['started_at'])
+        self.assertEqual('cell1', again['environment']['topology'][
+            'cells'][0]['name'])
         with open(self.path('report.html')) as f:
             self.assertIn('nova-api', f.read())
 

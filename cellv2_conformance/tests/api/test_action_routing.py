@@ -108,34 +108,34 @@ class ActionRoutingTest(base.DatabaseMixin, base.CellsBaseTest):
             self.assertEqual(expected, rows, 'metadata rows in %s' % name)
         self.assertEqual(before, self._others(index))
 
-    @decorators.idempotent_id('e261e267-4c5d-4e7f-9a9b-1c3d5e7f9a55')
+    @decorators.idempotent_id('10d9639f-9cea-400a-baae-bcc77a84c9b3')
     def test_stop_start_first_cell(self):
         self._stop_start(0)
 
-    @decorators.idempotent_id('f372f378-5d6e-4f8a-8b0c-2d4e6f8a0b56')
+    @decorators.idempotent_id('9d12a620-4dda-42ca-98e2-250862e495b8')
     def test_stop_start_second_cell(self):
         self._stop_start(1)
 
-    @decorators.idempotent_id('04830489-6e7f-4a9b-9c1d-3e5f7a9b1c57')
+    @decorators.idempotent_id('badb6a2b-d79b-4873-9d67-9c0b804539b2')
     def test_reboot_first_cell(self):
         self._reboot(0)
 
-    @decorators.idempotent_id('1594159a-7f8a-4b0c-8d2e-4f6a8b0c2d58')
+    @decorators.idempotent_id('66b5a6d4-f9da-44d2-af96-21b64410a7bb')
     def test_reboot_second_cell(self):
         self._reboot(1)
 
-    @decorators.idempotent_id('26a526ab-8a9b-4c1d-9e3f-5a7b9c1d3e59')
+    @decorators.idempotent_id('51652795-5a24-442e-a7f8-cba473595500')
     def test_lock_unlock_first_cell(self):
         self._lock_unlock(0)
 
-    @decorators.idempotent_id('37b637bc-9b0c-4d2e-8f4a-6b8c0d2e4f60')
+    @decorators.idempotent_id('5a133850-5ad0-4d9c-9654-7eebf2908c87')
     def test_lock_unlock_second_cell(self):
         self._lock_unlock(1)
 
-    @decorators.idempotent_id('48c748cd-0c1d-4e3f-9a5b-7c9d1e3f5a61')
+    @decorators.idempotent_id('de576ec3-ab51-4fcd-9df0-6b2f5fd00bb4')
     def test_metadata_first_cell(self):
         self._metadata(0)
 
-    @decorators.idempotent_id('59d859de-1d2e-4f4a-8b6c-8d0e2f4a6b62')
+    @decorators.idempotent_id('66867db5-43c1-4283-b930-66d21859999c')
     def test_metadata_second_cell(self):
         self._metadata(1)

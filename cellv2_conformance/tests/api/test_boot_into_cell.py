@@ -48,19 +48,19 @@ class BootIntoEachCellTest(base.DatabaseMixin, base.CellsBaseTest):
         cls.flavor = cls.flavors.show_flavor(
             CONF.compute.flavor_ref)['flavor']
 
-    @decorators.idempotent_id('ae2f4a6b-8c9d-4e1f-9a3b-5c7d9e1f3a19')
+    @decorators.idempotent_id('00d49726-87c2-498f-ba77-3613e481cb3e')
     def test_server_on_requested_host(self):
         for cell, server in self.booted:
             self.assertEqual(self.ordinary_host(cell), self.host_of(server),
                              'server %s' % server['id'])
 
-    @decorators.idempotent_id('bf3a5b7c-9d0e-4f2a-8b4c-6d8e0f2a4b20')
+    @decorators.idempotent_id('7d116910-6842-47ba-b5b2-8243a9676d4b')
     def test_instance_row_only_in_its_cell(self):
         for cell, server in self.booted:
             self.assertEqual([cell.name], self.cells_holding(server['id']),
                              'cells holding server %s' % server['id'])
 
-    @decorators.idempotent_id('c04b6c8d-0e1f-4a3b-9c5d-7e9f1a3b5c21')
+    @decorators.idempotent_id('f6802dc7-f8dc-4ad4-a8bb-d76eb40e83b7')
     def test_instance_row_host_and_node(self):
         for cell, server in self.booted:
             row = self.instance_row(cell.name, server['id'])
@@ -69,26 +69,26 @@ class BootIntoEachCellTest(base.DatabaseMixin, base.CellsBaseTest):
                              row['node'])
             self.assertEqual('active', row['vm_state'])
 
-    @decorators.idempotent_id('d15c7d9e-1f2a-4b4c-8d6e-8f0a2b4c6d22')
+    @decorators.idempotent_id('6d95b7ae-bd7d-44ff-b2b2-187a5410de1b')
     def test_instance_mapping_points_at_its_cell(self):
         for cell, server in self.booted:
             self.assertEqual(cell.name, self.mapped_cell(server['id']))
 
-    @decorators.idempotent_id('e26d8e0f-2a3b-4c5d-9e7f-9a1b3c5d7e23')
+    @decorators.idempotent_id('f51ef5d3-0634-42b3-a014-f96e779fde87')
     def test_request_spec_exists(self):
         for _, server in self.booted:
             rows = self.sql(self.api_db(), 'SELECT id FROM request_specs '
                             'WHERE instance_uuid = %s', (server['id'],))
             self.assertEqual(1, len(rows), server['id'])
 
-    @decorators.idempotent_id('f37e9f1a-3b4c-4d6e-8f8a-0b2c4d6e8f24')
+    @decorators.idempotent_id('eb581640-4f25-4d3e-83d2-cff93de33f31')
     def test_build_request_gone(self):
         for _, server in self.booted:
             rows = self.sql(self.api_db(), 'SELECT id FROM build_requests '
                             'WHERE instance_uuid = %s', (server['id'],))
             self.assertEqual([], rows, server['id'])
 
-    @decorators.idempotent_id('0a8f0a2b-4c5d-4e7f-9a9b-1c3d5e7f9a25')
+    @decorators.idempotent_id('48f66e7c-5aed-4d8e-85f9-6bd584813046')
     def test_allocations_equal_flavor(self):
         expected = flavor_resources(self.flavor)
         for _, server in self.booted:
@@ -99,7 +99,7 @@ class BootIntoEachCellTest(base.DatabaseMixin, base.CellsBaseTest):
             self.assertEqual({k: v for k, v in expected.items() if v},
                              got, server['id'])
 
-    @decorators.idempotent_id('1b9a1b3c-5d6e-4f8a-8b0c-2d4e6f8a0b26')
+    @decorators.idempotent_id('971c8389-4e5c-4398-a7bb-636712e8c92a')
     def test_allocation_against_host_compute_node(self):
         for cell, server in self.booted:
             allocs = self.placement.list_allocations(server['id'])[

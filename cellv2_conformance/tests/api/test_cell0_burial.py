@@ -61,44 +61,44 @@ class Cell0BurialTest(base.DatabaseMixin, base.CellsBaseTest):
             CONF.cellv2.build_timeout,
             interval=CONF.cellv2.build_interval)[0]
 
-    @decorators.idempotent_id('2cab2c4d-6e7f-4a9b-9c1d-3e5f7a9b1c27')
+    @decorators.idempotent_id('f4e73b45-d8c7-46c8-b2ee-667775704368')
     def test_error_with_no_valid_host_fault(self):
         fault = self.buried.get('fault') or {}
         self.assertIn('No valid host', fault.get('message', ''))
 
-    @decorators.idempotent_id('3dbc3d5e-7f8a-4b0c-8d2e-4f6a8b0c2d28')
+    @decorators.idempotent_id('c513038e-1aa1-45ca-8856-51be5083ac9a')
     def test_instance_only_in_cell0(self):
         self.assertEqual([base.CELL0], self.cells_holding(self.buried['id']))
 
-    @decorators.idempotent_id('4ecd4e6f-8a9b-4c1d-9e3f-5a7b9c1d3e29')
+    @decorators.idempotent_id('93753db4-c5ba-4a2a-93c1-432205109ff3')
     def test_instance_mapping_points_at_cell0(self):
         self.assertEqual(base.CELL0, self.mapped_cell(self.buried['id']))
 
-    @decorators.idempotent_id('5fde5f7a-9b0c-4d2e-8f4a-6b8c0d2e4f30')
+    @decorators.idempotent_id('cf8eb246-a8a1-4bda-ae0b-baef76b227fa')
     def test_fault_row_in_cell0(self):
         rows = self.sql(self.cell0_db(), 'SELECT message FROM '
                         'instance_faults WHERE instance_uuid = %s',
                         (self.buried['id'],))
         self.assertIn('No valid host', ' '.join(r['message'] for r in rows))
 
-    @decorators.idempotent_id('6aef6a8b-0c1d-4e3f-9a5b-7c9d1e3f5a31')
+    @decorators.idempotent_id('2c6d8c0b-19bb-47ad-affe-f8411c648cc0')
     def test_no_build_request_left(self):
         rows = self.sql(self.api_db(), 'SELECT id FROM build_requests '
                         'WHERE instance_uuid = %s', (self.buried['id'],))
         self.assertEqual([], rows)
 
-    @decorators.idempotent_id('7bfa7b9c-1d2e-4f4a-8b6c-8d0e2f4a6b32')
+    @decorators.idempotent_id('dfe7c388-d9f5-42a5-a965-6a499b4fdd9d')
     def test_create_action_recorded(self):
         actions = self.admin_servers_client.list_instance_actions(
             self.buried['id'])['instanceActions']
         self.assertIn('create', [a['action'] for a in actions])
 
-    @decorators.idempotent_id('8c0b8c0d-2e3f-4a5b-9c7d-9e1f3a5b7c33')
+    @decorators.idempotent_id('cca4a62e-7971-48c1-88d7-b7f191cbc55e')
     def test_listed(self):
         listed = self.admin_servers_client.list_servers()['servers']
         self.assertIn(self.buried['id'], [s['id'] for s in listed])
 
-    @decorators.idempotent_id('9d1c9d1e-3f4a-4b6c-8d8e-0f2a4b6c8d34')
+    @decorators.idempotent_id('479d1741-3b4b-487c-8ed8-debdd560cd82')
     def test_fault_in_servers_detail(self):
         listed = self.admin_servers_client.list_servers(
             detail=True)['servers']
@@ -107,7 +107,7 @@ class Cell0BurialTest(base.DatabaseMixin, base.CellsBaseTest):
         self.assertIn('No valid host', (mine[0].get('fault') or {}).get(
             'message', ''))
 
-    @decorators.idempotent_id('ae2dae2f-4a5b-4c7d-9e9f-1a3b5c7d9e35')
+    @decorators.idempotent_id('110de9c4-331c-498a-8c3e-5859e42aca19')
     def test_cell0_server_usable_as_marker(self):
         # Bug 1689692: a marker in cell0 answered 400 MarkerNotFound.
         body = self.admin_servers_client.list_servers(
@@ -115,12 +115,12 @@ class Cell0BurialTest(base.DatabaseMixin, base.CellsBaseTest):
         self.assertNotIn(self.buried['id'],
                          [s['id'] for s in body['servers']])
 
-    @decorators.idempotent_id('bf3ebf3a-5b6c-4d8e-8f0a-2b4c6d8e0f36')
+    @decorators.idempotent_id('2127cbe2-45a5-4a7a-aafe-e2f294bbd442')
     def test_no_placement_allocation(self):
         allocs = self.placement.list_allocations(self.buried['id'])
         self.assertEqual({}, allocs['allocations'])
 
-    @decorators.idempotent_id('c04fc04b-6c7d-4e9f-9a1b-3c5d7e9f1a37')
+    @decorators.idempotent_id('0eb194aa-9aae-4b9e-aa1d-30421a4402cc')
     def test_delete_gives_quota_back(self):
         server = self._bury(add_cleanup=self.addCleanup)
         used = self.limits.show_limits()['limits']['absolute'][

@@ -31,7 +31,7 @@ class HostMappingsTest(base.DatabaseMixin, base.CellsBaseTest):
         cls.cell0_nodes = cls.sql(cls.cell0_db(), 'SELECT host FROM '
                                   'compute_nodes WHERE deleted = 0')
 
-    @decorators.idempotent_id('4e6f8a0b-2c3d-4e5f-9a7b-9c1d3e5f7a13')
+    @decorators.idempotent_id('4b6a1832-aeaa-4fb6-997c-391eedb57da5')
     def test_every_compute_host_mapped_exactly_once(self):
         hosts = [m['host'] for m in self.host_mappings]
         for cell, nodes in self.nodes.items():
@@ -40,7 +40,7 @@ class HostMappingsTest(base.DatabaseMixin, base.CellsBaseTest):
                                  'host_mappings rows for %s (cell %s)' % (
                                      node['host'], cell))
 
-    @decorators.idempotent_id('5f7a9b1c-3d4e-4f6a-8b8c-0d2e4f6a8b14')
+    @decorators.idempotent_id('dd4f5d7c-c485-4de0-a5a5-8f990811544e')
     def test_mapping_points_at_cell_holding_compute_node(self):
         cell_of = {m['host']: m['cell_name'] for m in self.host_mappings}
         for cell, nodes in self.nodes.items():
@@ -48,14 +48,14 @@ class HostMappingsTest(base.DatabaseMixin, base.CellsBaseTest):
                 self.assertEqual(cell, cell_of.get(node['host']),
                                  'host %s' % node['host'])
 
-    @decorators.idempotent_id('6a8b0c2d-4e5f-4a7b-9c9d-1e3f5a7b9c15')
+    @decorators.idempotent_id('3714b32c-27d5-4a62-aa0d-9989f9f07d53')
     def test_compute_nodes_flagged_mapped(self):
         for cell, nodes in self.nodes.items():
             unmapped = [n['hypervisor_hostname'] for n in nodes
                         if n['mapped'] != 1]
             self.assertEqual([], unmapped, 'cell %s' % cell)
 
-    @decorators.idempotent_id('7b9c1d3e-5f6a-4b8c-8d0e-2f4a6b8c0d16')
+    @decorators.idempotent_id('5f898755-3d60-4b23-b53f-547881b76f19')
     def test_no_mapping_without_compute_node(self):
         for m in self.host_mappings:
             hosts = [n['host'] for n in self.nodes.get(m['cell_name'], [])]
@@ -64,14 +64,14 @@ class HostMappingsTest(base.DatabaseMixin, base.CellsBaseTest):
                           'no such compute node' % (m['host'],
                                                     m['cell_name']))
 
-    @decorators.idempotent_id('8c0d2e4f-6a7b-4c9d-9e1f-3a5b7c9d1e17')
+    @decorators.idempotent_id('67500dd3-373b-4cd6-a6c9-40d1e7ec128f')
     def test_inventory_hosts_are_mapped_to_their_cells(self):
         mapped = {m['host']: m['cell_uuid'] for m in self.host_mappings}
         for cell in self.inv.cells:
             for host in cell.hosts:
                 self.assertEqual(cell.uuid, mapped.get(host), host)
 
-    @decorators.idempotent_id('9d1e3f5a-7b8c-4d0e-8f2a-4b6c8d0e2f18')
+    @decorators.idempotent_id('d766eb3c-de43-4897-af8c-db182657acd9')
     def test_cell0_has_no_compute_nodes(self):
         self.assertEqual([], self.cell0_nodes,
                          'compute services registered in cell0 (nova warns '

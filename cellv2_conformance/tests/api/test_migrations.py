@@ -106,19 +106,19 @@ class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
             state_of=lambda ms: ','.join(m['status'] for m in ms))
         return seen['m']
 
-    @decorators.idempotent_id('04830489-8a9b-4c1d-9e3f-5a7b9c1d3e89')
+    @decorators.idempotent_id('b346b25e-7177-4ec3-b2ba-079ff6296d2f')
     def test_instance_stays_in_source_cell(self):
         for cell, server in self.booted:
             self.assertEqual([cell.name], self.cells_holding(server['id']))
             self.assertEqual(cell.name, self.mapped_cell(server['id']))
 
-    @decorators.idempotent_id('1594159a-9b0c-4d2e-8f4a-6b8c0d2e4f90')
+    @decorators.idempotent_id('af4fbc41-8fe1-40e9-b7cd-a6bc85015777')
     def test_destination_host_in_source_cell(self):
         for cell, server in self.booted:
             host = self.host_of(self.settled[server['id']])
             self.assertIn(host, cell.hosts)
 
-    @decorators.idempotent_id('26a526ab-0c1d-4e3f-9a5b-7c9d1e3f5a91')
+    @decorators.idempotent_id('c0e89f3d-c8cc-4c02-80dd-974b54162843')
     def test_migration_rows_only_in_source_cell(self):
         for cell, server in self.booted:
             for name, url in self.cell_dbs().items():
@@ -132,7 +132,7 @@ class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
                 self.assertEqual(1, len(rows))
                 self.assertEqual(0, rows[0]['cross_cell_move'])
 
-    @decorators.idempotent_id('37b637bc-1d2e-4f4a-8b6c-8d0e2f4a6b92')
+    @decorators.idempotent_id('3d664c43-9e33-4006-83d3-ba9e8d2e309a')
     def test_os_migrations_lists_every_cell(self):
         with servers.api_version(MIGRATION_UUIDS):
             listed = self.os_admin.migrations_client.list_migrations()[
@@ -145,7 +145,7 @@ class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
                             'migration of %s in %s' % (server['id'],
                                                        cell.name))
 
-    @decorators.idempotent_id('48c748cd-2e3f-4a5b-9c7d-9e1f3a5b7c93')
+    @decorators.idempotent_id('a742d494-eff1-42bd-b114-16ae7a81263a')
     def test_failed_resize_keeps_server_active_with_old_flavor(self):
         for cell, server in self.booted:
             migration = self.migrations[server['id']][0]
@@ -190,7 +190,7 @@ class ColdMigrateWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
                 'same-cell cold migration cannot be placed' %
                 cls.inv.blazar.get('reservable_hosts'))
 
-    @decorators.idempotent_id('59d859de-3f4a-4b6c-8d8e-0f2a4b6c8d94')
+    @decorators.idempotent_id('271042e4-722c-4487-aa59-0541eea72c6b')
     def test_cold_migrate_to_host_of_same_cell(self):
         cell, src, dst = self.pair
         server = servers.boot(

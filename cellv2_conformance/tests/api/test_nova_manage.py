@@ -110,44 +110,44 @@ class NovaManageCellV2Test(base.DatabaseMixin, base.CellsBaseTest):
                          '%s' % (name, res['rc'], res['err']))
         return res['out']
 
-    @decorators.idempotent_id('6ae96aef-2e3f-4a5b-9c7d-9e1f3a5b7c63')
+    @decorators.idempotent_id('544bb2e1-352f-4be9-9009-9cdfc2e99322')
     def test_list_cells_exit_0_lists_every_cell(self):
         out = self._result('list_cells', 0)
         for cell in self.inv.cells:
             self.assertIn(cell.uuid, out, cell.name)
         self.assertIn(base.CELL0_UUID, out)
 
-    @decorators.idempotent_id('7bfa7bf0-3f4a-4b6c-8d8e-0f2a4b6c8d64')
+    @decorators.idempotent_id('b502f465-599a-4c36-96e8-0b35e5d595ff')
     def test_list_hosts_exit_0_lists_every_host(self):
         out = self._result('list_hosts', 0)
         for host in self.inv.all_hosts:
             self.assertIn(host, out)
 
-    @decorators.idempotent_id('8c0b8c01-4a5b-4c7d-9e9f-1a3b5c7d9e65')
+    @decorators.idempotent_id('72e48ad2-c47a-4362-97c7-6e96118bb0bf')
     def test_list_hosts_unknown_cell_exit_1(self):
         self._result('list_hosts_unknown_cell', 1)
 
-    @decorators.idempotent_id('9d1c9d12-5b6c-4d8e-8f0a-2b4c6d8e0f66')
+    @decorators.idempotent_id('e9347d66-6063-4ae8-a606-124e24c3a534')
     def test_discover_hosts_idempotent_exit_0(self):
         self._result('discover', 0)
 
-    @decorators.idempotent_id('ae2dae23-6c7d-4e9f-9a1b-3c5d7e9f1a67')
+    @decorators.idempotent_id('48c5f0a3-ff0f-48f1-b167-4441fe0cbedc')
     def test_discover_hosts_writes_nothing_when_all_mapped(self):
         self.assertEqual(self.mappings_before, self.mappings_after)
 
-    @decorators.idempotent_id('bf3ebf34-7d8e-4f0a-8b2c-4d6e8f0a2b68')
+    @decorators.idempotent_id('579d59e6-874e-4b0b-b7f8-caf98ab3b798')
     def test_discover_hosts_strict_without_new_host_exit_1(self):
         self._result('discover_strict', 1)
 
-    @decorators.idempotent_id('c04fc045-8e9f-4a1b-9c3d-5e7f9a1b3c69')
+    @decorators.idempotent_id('a4fec6b2-380d-41eb-9c23-1b72215d36c2')
     def test_verify_instance_mapped_exit_0(self):
         out = self._result('verify_mapped', 0)
         self.assertIn(self.mapped_cell(self.live['id']), out)
 
-    @decorators.idempotent_id('d150d156-9f0a-4b2c-8d4e-6f8a0b2c4d70')
+    @decorators.idempotent_id('7e7f542d-bfb2-4248-aa1b-40a3e9f37fe3')
     def test_verify_instance_unknown_exit_1(self):
         self._result('verify_unknown', 1)
 
-    @decorators.idempotent_id('e261e267-0a1b-4c3d-9e5f-7a9b1c3d5e71')
+    @decorators.idempotent_id('193e8487-9df4-4939-8b46-74457b550066')
     def test_verify_instance_deleted_exit_3(self):
         self._result('verify_deleted', 3)

@@ -8,8 +8,7 @@ from cellv2_conformance.tests import base
 CONF = config.CONF
 
 
-class QuotaUsageAcrossCellsTest(base.DatabaseMixin, base.MultiCellMixin,
-                                base.CellsBaseTest):
+class QuotaUsageAcrossCellsTest(base.DatabaseMixin, base.CellsBaseTest):
     """``/limits`` and ``os-quota-sets`` count usage from all cells.
 
     One server of the project is booted on an ordinary host of every cell.
@@ -27,8 +26,8 @@ class QuotaUsageAcrossCellsTest(base.DatabaseMixin, base.MultiCellMixin,
     def resource_setup(cls):
         super().resource_setup()
         cells = cls.cells_with_ordinary_host()
-        if len(cells) < 2:
-            raise cls.skipException('needs 2 cells with an ordinary host')
+        if not cells:
+            raise cls.skipException('no cell has an ordinary host')
         cls.booted = cls.boot_into_cells(cells, name_prefix='quota')
         cls.project = cls.os_admin.credentials.project_id
         cls.flavor = cls.os_admin.flavors_client.show_flavor(
@@ -44,24 +43,24 @@ class QuotaUsageAcrossCellsTest(base.DatabaseMixin, base.MultiCellMixin,
                               (self.project,))[0]['n']
         return total
 
-    @decorators.idempotent_id('6ae96aef-4a5b-4c7d-9e9f-1a3b5c7d9e95')
+    @decorators.idempotent_id('3d3fd1b7-b5b1-4b6f-a372-474d4cc47a9b')
     def test_total_instances_used_counts_every_cell(self):
         self.assertEqual(len(self.booted),
                          self.absolute['totalInstancesUsed'])
 
-    @decorators.idempotent_id('7bfa7bf0-5b6c-4d8e-8f0a-2b4c6d8e0f96')
+    @decorators.idempotent_id('008acf95-8513-466c-a637-58672bae43b0')
     def test_total_instances_used_equals_cell_databases(self):
         self.assertEqual(self._db_count(),
                          self.absolute['totalInstancesUsed'])
 
-    @decorators.idempotent_id('8c0b8c01-6c7d-4e9f-9a1b-3c5d7e9f1a97')
+    @decorators.idempotent_id('207bc812-aae6-4dab-9531-d778af92445f')
     def test_cores_and_ram_used_count_every_cell(self):
         n = len(self.booted)
         self.assertEqual((n * self.flavor['vcpus'], n * self.flavor['ram']),
                          (self.absolute['totalCoresUsed'],
                           self.absolute['totalRAMUsed']))
 
-    @decorators.idempotent_id('9d1c9d12-7d8e-4f0a-8b2c-4d6e8f0a2b98')
+    @decorators.idempotent_id('1b4ebfe7-484c-40b3-b65e-283cf7f2af67')
     def test_quota_set_detail_in_use_counts_every_cell(self):
         detail = self.os_admin.quotas_client.show_quota_set(
             self.project, detail=True)['quota_set']

@@ -37,24 +37,24 @@ class LeaseProjectIsolationTest(base.ReservationBase):
                           'PENDING'),
                          (now['name'], now['end_date'], now['status']))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('b16e2f04-12e1-4e5f-b367-a25518bdd01c')
     def test_other_project_cannot_show(self):
         self.assertIn(base.status_of(self.alt_leases.show_lease,
                                      self.lease['id']), (403, 404))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('d6490539-cc9d-4314-a120-475283dd62c1')
     def test_other_project_does_not_list(self):
         listed = [x['id'] for x in self.alt_leases.list_leases()['leases']]
         self.assertNotIn(self.lease['id'], listed)
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('54b9ecbb-6fda-4159-b2e9-2129a6908b2b')
     def test_other_project_cannot_update(self):
         self.assertIn(base.status_of(
             self.alt_leases.update_lease, self.lease['id'],
             name=self.lease_name()), (403, 404))
         self._unchanged()
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('579137fb-1dd9-48c1-93c6-efff61accd39')
     def test_other_project_cannot_extend(self):
         end = leases.fmt(leases.parse(self.lease['end_date']) +
                          leases.datetime.timedelta(hours=1))
@@ -63,13 +63,13 @@ class LeaseProjectIsolationTest(base.ReservationBase):
             (403, 404))
         self._unchanged()
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('7bf93e67-c9b3-4726-8f7c-97af07f52503')
     def test_other_project_cannot_delete(self):
         self.assertIn(base.status_of(self.alt_leases.delete_lease,
                                      self.lease['id']), (403, 404))
         self._unchanged()
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('c035e9e1-5d9b-4ba7-b980-e4fa7833cf76')
     def test_admin_lists_every_project(self):
         listed = [x['id'] for x in self.admin_leases.list_leases()['leases']]
         self.assertIn(self.lease['id'], listed)

@@ -37,7 +37,7 @@ class HostLeaseCrudTest(base.ReservationBase):
     def _reservable(self):
         return sorted(self.inventory.blazar.get('reservable_hosts') or [])
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('c2e17fd1-7ec5-4d9b-9122-5f92f61313c5')
     def test_create_host_lease_is_pending(self):
         start, end = leases.far_window(1)
         lease = self.create_lease(
@@ -61,7 +61,7 @@ class HostLeaseCrudTest(base.ReservationBase):
         self.assertEqual(leases.parse(end),
                          leases.parse(events['end_lease']['time']))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('b854e226-7aec-4d81-9558-553b324b8e35')
     def test_show_and_list_host_lease(self):
         start, end = leases.far_window(2)
         lease = self.create_lease(
@@ -73,7 +73,7 @@ class HostLeaseCrudTest(base.ReservationBase):
         listed = [x['id'] for x in self.leases.list_leases()['leases']]
         self.assertIn(lease['id'], listed)
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('a1eda6b1-a2ba-4bf1-a1ce-918d7f50df70')
     def test_resource_properties_select_the_named_host(self):
         target = self._reservable()[-1]
         start, end = leases.far_window(3)
@@ -83,7 +83,7 @@ class HostLeaseCrudTest(base.ReservationBase):
             start=start, end=end)
         self.assertEqual([target], self._allocated(lease['id']))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('7a30fa0a-8e14-4c6f-95ec-822771e90ebc')
     def test_min_max_range_takes_free_hosts(self):
         hosts = self._reservable()
         start, end = leases.far_window(4)
@@ -93,7 +93,7 @@ class HostLeaseCrudTest(base.ReservationBase):
         # Every enrolled host is free in this window: Blazar takes max.
         self.assertEqual(hosts, self._allocated(lease['id']))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('e3b43405-24e1-4ab2-985e-270b1aec6e04')
     def test_pending_host_lease_has_empty_pool_aggregate(self):
         start, end = leases.far_window(5)
         lease = self.create_lease(
@@ -106,7 +106,7 @@ class HostLeaseCrudTest(base.ReservationBase):
         self.assertEqual(lease['project_id'],
                          agg['metadata'].get('blazar:owner'))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('c36cf9e7-6a05-47cf-ac30-730b6f034ec4')
     def test_delete_pending_host_lease(self):
         start, end = leases.far_window(6)
         lease = self.create_lease(
@@ -118,7 +118,7 @@ class HostLeaseCrudTest(base.ReservationBase):
         self.assertIsNone(self.aggregate_named(rsv_id))
         self.assertEqual([], self._allocated(lease['id']))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('cdd46ee2-d874-4601-82a1-5067f7e79b6f')
     def test_update_pending_lease_name(self):
         start, end = leases.far_window(7)
         lease = self.create_lease(
@@ -151,22 +151,22 @@ class HostLeaseCrudTest(base.ReservationBase):
         # The re-dated lease still holds a host.
         self.assertEqual(1, len(self._allocated(lease['id'])))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('f7c0482a-344c-4fd8-aba2-ddcb39e306ca')
     def test_update_pending_extend_end_date(self):
         self._update_dates(8, datetime.timedelta(0),
                            datetime.timedelta(hours=5))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('fe9a4d11-dd11-47bd-b6d5-b704700c66fa')
     def test_update_pending_shrink_end_date(self):
         self._update_dates(9, datetime.timedelta(0),
                            -datetime.timedelta(hours=5))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('ce09a2d7-c4f9-41f5-9f03-684e4916709b')
     def test_update_pending_defer_start_date(self):
         self._update_dates(10, datetime.timedelta(hours=3),
                            datetime.timedelta(0))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('53c73106-e292-4aa2-9667-0ce443b10c60')
     def test_update_pending_host_max(self):
         hosts = self._reservable()
         start, end = leases.far_window(11)
@@ -203,7 +203,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
             start=start, end=end)
         return lease, lease['reservations'][0]
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('f8889774-467b-40bc-a340-c511ae3cc02e')
     def test_instance_lease_echoes_request(self):
         lease, rsv = self._lease(12, amount=2, vcpus=1, memory_mb=256,
                                  disk_gb=2)
@@ -213,7 +213,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
             (rsv['resource_type'], rsv['amount'], rsv['vcpus'],
              rsv['memory_mb'], rsv['disk_gb'], rsv['affinity']))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('98efba46-acb6-4718-b17a-2ad88406aa0d')
     def test_instance_lease_flavor_is_the_reservation(self):
         lease, rsv = self._lease(13, vcpus=1, memory_mb=256, disk_gb=2)
         self.assertEqual(rsv['id'], rsv['flavor_id'])
@@ -229,7 +229,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
             '-', '_')
         self.assertEqual('1', specs.get(rc), specs)
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('6f3708bb-4d2d-4af7-934a-569b50590008')
     def test_instance_lease_without_affinity_has_no_group(self):
         _, rsv = self._lease(14, affinity=None)
         self.assertIsNone(rsv.get('server_group_id'))
@@ -241,15 +241,15 @@ class InstanceLeaseCrudTest(base.ReservationBase):
             rsv['server_group_id'])['server_group']
         self.assertEqual(policy, group['policy'])
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('84ac1412-d2f9-45b3-9d7e-786fea5847c0')
     def test_instance_lease_affinity_group(self):
         self._group_policy(15, True, 'affinity')
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('74360e1c-63bd-4c8f-bf07-4647784de9f1')
     def test_instance_lease_anti_affinity_group(self):
         self._group_policy(16, False, 'anti-affinity')
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('db163b17-6e97-4ed5-b950-ccfe8e778c18')
     def test_update_pending_instance_amount(self):
         lease, rsv = self._lease(17, amount=1)
         updated = self.leases.update_lease(
@@ -258,7 +258,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
         self.assertEqual(2, updated['reservations'][0]['amount'])
         self.assertEqual('PENDING', updated['status'])
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('f1f8b34a-44ed-446f-b5a7-3021fe849bf9')
     def test_delete_pending_instance_lease_removes_flavor(self):
         lease, rsv = self._lease(18, affinity=True)
         self.leases.delete_lease(lease['id'])
@@ -281,7 +281,7 @@ class LeaseApiBasicsTest(base.ReservationBase):
     reservations is the cheapest probe of the lease state machine.
     """
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('869fc0b4-0bf1-414f-a401-a0622aa1bc15')
     def test_version_document(self):
         body = self.leases.list_versions()
         self.assertEqual(300, body.response.status)
@@ -299,15 +299,15 @@ class LeaseApiBasicsTest(base.ReservationBase):
         self.assertIn('openstack-api-version',
                       resp.get('vary', '').lower())
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('75e1cccf-c484-4a4f-9f2e-ee47204213a5')
     def test_microversion_1_0_is_echoed(self):
         self._negotiated('1.0')
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('e9ef7ff8-7105-46b9-8d1e-d863bb1ef2ec')
     def test_microversion_latest_is_1_0(self):
         self._negotiated('latest')
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('b6f5db4b-62c1-4f36-bb34-65b0c332155a')
     def test_lease_without_reservations(self):
         start, end = leases.far_window(19)
         lease = self.create_lease(start=start, end=end)

@@ -42,87 +42,87 @@ class LeaseInputNegativeTest(base.ReservationBase):
                              % observed)
         return observed
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('098932ae-e321-47fb-af20-747fdcaa9186')
     def test_start_in_the_past(self):
         past = leases.fmt(leases.utcnow() - datetime.timedelta(days=1))
         self.assertEqual(400, self._refused(400, start=past))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('0646c5d1-4e59-445b-a7db-f95e2e71852c')
     def test_end_before_start(self):
         start, _ = leases.far_window(21)
         end = leases.fmt(leases.parse(start) - datetime.timedelta(hours=1))
         self.assertEqual(400, self._refused(400, start=start, end=end))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('dff1d64f-12d4-430b-8b49-20adc6c6476c')
     def test_end_equal_to_start(self):
         start, _ = leases.far_window(21)
         self.assertEqual(400, self._refused(400, start=start, end=start))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('5999c71a-9375-46a0-91e0-9dc3217569e1')
     def test_impossible_calendar_date(self):
         year = leases.utcnow().year + 3
         self.assertEqual(400, self._refused(
             400, start='%d-02-31 10:00' % year,
             end='%d-03-01 10:00' % year))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('3934035f-92aa-4155-acc5-f8c4a42d4d7e')
     def test_date_with_seconds(self):
         start, end = leases.far_window(21)
         self.assertEqual(400, self._refused(400, start=start + ':00',
                                             end=end))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('c5e5decc-724a-4504-a373-ab6ae00f97d3')
     def test_iso8601_date(self):
         start, end = leases.far_window(21)
         self.assertEqual(400, self._refused(
             400, start=start.replace(' ', 'T'), end=end))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('414265ca-e48d-468e-bdc1-b38d054a16cd')
     def test_missing_end_date(self):
         self.assertEqual(400, self._refused(400, end=base.OMIT))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('dac1be5a-3938-428d-9f2d-2ce4d4c619ab')
     def test_host_min_greater_than_max(self):
         self.assertEqual(400, self._refused(
             400, [base.host_reservation(min=2, max=1)]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('05bd5496-d641-42a5-bc2e-44dfad1b81bf')
     def test_host_min_zero(self):
         self.assertEqual(400, self._refused(
             400, [base.host_reservation(min=0, max=1)]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('631e9c19-5c75-4527-8f5e-4828d4331c97')
     def test_host_min_not_an_integer(self):
         self.assertEqual(400, self._refused(
             400, [base.host_reservation(min='one', max=1)]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('329f90ac-2650-4c17-a46d-accda74e5fa9')
     def test_host_missing_max(self):
         rsv = base.host_reservation()
         del rsv['max']
         self.assertEqual(400, self._refused(400, [rsv]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('7e0a2f2f-a242-439d-acc4-807fdefab806')
     def test_instance_amount_zero(self):
         self.assertEqual(400, self._refused(
             400, [base.instance_reservation(amount=0)]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('16dd37e8-c7d3-49f4-8668-27d9c1aee267')
     def test_instance_affinity_not_a_bool(self):
         self.assertEqual(400, self._refused(
             400, [base.instance_reservation(affinity='sometimes')]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('0c990480-bd00-4ea8-961c-f8498befb619')
     def test_malformed_host_filter_json(self):
         self.assertEqual(400, self._refused(400, [base.host_reservation(
             resource_properties='["==", "$hypervisor_hostname"')]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('7594ad13-5bba-478b-a9dc-96411b53c124')
     def test_malformed_instance_filter_json(self):
         self.assertEqual(400, self._refused(400, [
             base.instance_reservation(resource_properties='{not json')]))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('03f665e7-3b58-44f7-9a4f-095d304c2b00')
     def test_unknown_resource_type(self):
         observed = self._refused(400, [{'resource_type': 'cellv2:nothing'}])
         with findings.nonconformance(
@@ -132,7 +132,7 @@ class LeaseInputNegativeTest(base.ReservationBase):
                 reference=API_REF):
             self.assertEqual(400, observed)
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('d70f8841-a604-4077-80b7-76df3ae533ed')
     def test_over_long_lease_name(self):
         # leases.name is VARCHAR(80); the API does not validate the length.
         observed = self._refused(400, name='n' * 81)
@@ -143,7 +143,7 @@ class LeaseInputNegativeTest(base.ReservationBase):
                 reference=API_REF):
             self.assertEqual(400, observed)
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('8a282ea5-12a1-42d6-8942-cc72d0c8678a')
     def test_instance_reservation_without_resource_properties(self):
         rsv = base.instance_reservation()
         del rsv['resource_properties']
@@ -168,17 +168,17 @@ class LeaseLookupNegativeTest(base.ReservationBase):
 
     UNKNOWN = '00000000-0000-4000-8000-0000000000c2'
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('f55dce3d-98ee-4257-ba19-074fab8c4c65')
     def test_show_unknown_lease(self):
         self.assertEqual(404, base.status_of(self.leases.show_lease,
                                              self.UNKNOWN))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('0d2b0197-d6fb-4eca-9b6c-10c152722741')
     def test_update_unknown_lease(self):
         self.assertEqual(404, base.status_of(
             self.leases.update_lease, self.UNKNOWN, name='x'))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('70013570-52c5-4759-9014-5b5c66e5058f')
     def test_delete_unknown_lease(self):
         self.assertEqual(404, base.status_of(self.leases.delete_lease,
                                              self.UNKNOWN))
@@ -187,7 +187,7 @@ class LeaseLookupNegativeTest(base.ReservationBase):
         start, end = leases.far_window(slot)
         return self.create_lease(start=start, end=end)
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('ab98a4d7-8b23-4f98-ac8a-0be258f51548')
     def test_update_end_date_into_the_past(self):
         lease = self._pending(23)
         past = leases.fmt(leases.utcnow() - datetime.timedelta(days=1))
@@ -196,7 +196,7 @@ class LeaseLookupNegativeTest(base.ReservationBase):
         self.assertEqual('PENDING', self.leases.show_lease(
             lease['id'])['lease']['status'])
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('0b5d0411-0a67-406d-99ba-a85a6b35138c')
     def test_update_unknown_reservation_id(self):
         lease = self._pending(24)
         self.assertEqual(400, base.status_of(
@@ -221,14 +221,14 @@ class MicroversionNegativeTest(base.ReservationBase):
             except lib_exc.RestClientException as e:
                 return e.resp.status
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('d58b2ebb-d105-45f9-bcfb-bbfe510af093')
     def test_malformed_microversion(self):
         self.assertEqual(400, self._status('one.zero'))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('5a5ac145-5ebc-49af-a8ff-ebe72bb9b56b')
     def test_unsupported_microversion(self):
         self.assertEqual(406, self._status('1.1'))
 
-    @decorators.idempotent_id('NEWID')
+    @decorators.idempotent_id('0f05e7b5-e679-4566-a19a-f6ed53e54607')
     def test_microversion_below_minimum(self):
         self.assertEqual(406, self._status('0.9'))

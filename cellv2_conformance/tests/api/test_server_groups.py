@@ -70,32 +70,32 @@ class ServerGroupsAcrossCellsTest(base.DatabaseMixin, base.CellsBaseTest):
     def _hosts(self, group):
         return [self.host_of(s) for s in self.members[group['id']]]
 
-    @decorators.idempotent_id('ae2dae23-2a3b-4c5d-9e7f-9a1b3c5d7e83')
+    @decorators.idempotent_id('54c44083-bdab-41b8-b2a7-0aad730f8c72')
     def test_affinity_members_share_host(self):
         hosts = self._hosts(self.affinity)
         self.assertEqual(1, len(set(hosts)), hosts)
 
-    @decorators.idempotent_id('bf3ebf34-3b4c-4d6e-8f8a-0b2c4d6e8f84')
+    @decorators.idempotent_id('fdf43ee2-bc34-423d-a6ee-8272aa77fa62')
     def test_anti_affinity_members_on_different_hosts(self):
         self._need_anti()
         hosts = self._hosts(self.anti)
         self.assertEqual(len(hosts), len(set(hosts)), hosts)
 
-    @decorators.idempotent_id('c04fc045-4c5d-4e7f-9a9b-1c3d5e7f9a85')
+    @decorators.idempotent_id('143184a3-72af-486c-9754-cda90e753553')
     def test_members_live_in_the_cell_of_their_host(self):
         for members in self.members.values():
             for s in members:
                 cell = self.inv.cell_of_host(self.host_of(s))
                 self.assertEqual([cell.name], self.cells_holding(s['id']))
 
-    @decorators.idempotent_id('d150d156-5d6e-4f8a-8b0c-2d4e6f8a0b86')
+    @decorators.idempotent_id('e4c713f3-02ed-47bd-9abe-31d5e0a02606')
     def test_affinity_group_lists_its_members(self):
         shown = self.groups.show_server_group(self.affinity['id'])[
             'server_group']
         self.assertEqual(sorted(s['id'] for s in self.members[
             self.affinity['id']]), sorted(shown['members']))
 
-    @decorators.idempotent_id('e261e267-6e7f-4a9b-9c1d-3e5f7a9b1c87')
+    @decorators.idempotent_id('00a9f069-3971-4f92-93e4-dbef2a685f1c')
     def test_anti_affinity_group_lists_its_members(self):
         self._need_anti()
         shown = self.groups.show_server_group(self.anti['id'])[
@@ -103,7 +103,7 @@ class ServerGroupsAcrossCellsTest(base.DatabaseMixin, base.CellsBaseTest):
         self.assertEqual(sorted(s['id'] for s in self.members[
             self.anti['id']]), sorted(shown['members']))
 
-    @decorators.idempotent_id('f372f378-7f8a-4b0c-8d2e-4f6a8b0c2d88')
+    @decorators.idempotent_id('b5325b72-2cd5-4ab3-bab1-62a28785ffb2')
     def test_groups_live_in_api_database(self):
         for gid, members in self.members.items():
             rows = self.sql(self.api_db(), 'SELECT m.instance_uuid FROM '

@@ -57,12 +57,12 @@ class ServicesHypervisorsTest(base.CellsBaseTest):
     def _computes(self):
         return [s for s in self.svc if s['binary'] == 'nova-compute']
 
-    @decorators.idempotent_id('f372f378-1b2c-4d4e-8f6a-8b0c2d4e6f72')
+    @decorators.idempotent_id('d3137b52-14f5-4c29-befc-bfba439e0b98')
     def test_services_list_every_compute_host_once(self):
         hosts = [s['host'] for s in self._computes()]
         self.assertEqual(sorted(self.inv.all_hosts), sorted(hosts))
 
-    @decorators.idempotent_id('04830489-2c3d-4e5f-9a7b-9c1d3e5f7a73')
+    @decorators.idempotent_id('be411c64-c9b5-4b6a-b173-45ab83bb1b83')
     def test_services_list_every_cell_conductor(self):
         conductors = {s['host'] for s in self.svc
                       if s['binary'] == 'nova-conductor'}
@@ -72,24 +72,24 @@ class ServicesHypervisorsTest(base.CellsBaseTest):
                 self.assertIn(conductor['host'], conductors, cell.name)
         self.assertGreaterEqual(len(conductors), len(self.inv.cells))
 
-    @decorators.idempotent_id('1594159a-3d4e-4f6a-8b8c-0d2e4f6a8b74')
+    @decorators.idempotent_id('644431f3-5c59-4c65-9ed4-207f312ad2bd')
     def test_service_ids_are_unique_uuids(self):
         ids = [s['id'] for s in self.svc]
         self.assertTrue(all(_is_uuid(i) for i in ids), ids)
         self.assertEqual(len(ids), len(set(ids)))
 
-    @decorators.idempotent_id('26a526ab-4e5f-4a7b-9c9d-1e3f5a7b9c75')
+    @decorators.idempotent_id('fa0ffea2-8580-4e1a-a31e-924fc2898820')
     def test_hypervisors_list_every_compute_host_once(self):
         hosts = [h['service']['host'] for h in self.hyp]
         self.assertEqual(sorted(self.inv.all_hosts), sorted(hosts))
 
-    @decorators.idempotent_id('37b637bc-5f6a-4b8c-8d0e-2f4a6b8c0d76')
+    @decorators.idempotent_id('efd42c45-7e1b-4092-a572-8955a1a158fc')
     def test_hypervisor_ids_are_unique_uuids(self):
         ids = [h['id'] for h in self.hyp]
         self.assertTrue(all(_is_uuid(i) for i in ids), ids)
         self.assertEqual(len(ids), len(set(ids)))
 
-    @decorators.idempotent_id('48c748cd-6a7b-4c9d-9e1f-3a5b7c9d1e77')
+    @decorators.idempotent_id('1ee0851e-5989-4e71-8d23-7b3de9ffacd3')
     def test_show_hypervisor_of_every_cell_by_uuid(self):
         with servers.api_version(UUID_IDS):
             for h in self.hyp:
@@ -98,7 +98,7 @@ class ServicesHypervisorsTest(base.CellsBaseTest):
                 self.assertEqual(h['service']['host'],
                                  shown['service']['host'])
 
-    @decorators.idempotent_id('59d859de-7b8c-4d0e-8f2a-4b6c8d0e2f78')
+    @decorators.idempotent_id('be3d5b0c-0ab2-4fce-90be-d661bf888d74')
     def test_hypervisor_ids_before_2_53_are_integers(self):
         ids = [h['id'] for h in self.hyp_21]
         self.assertTrue(all(isinstance(i, int) for i in ids), ids)
@@ -109,7 +109,7 @@ class ServicesHypervisorsTest(base.CellsBaseTest):
             '(documented: integer ids are cell-local before 2.53)' % (
                 ids, collisions)))
 
-    @decorators.idempotent_id('6ae96aef-8c9d-4e1f-9a3b-5c7d9e1f3a79')
+    @decorators.idempotent_id('3ad81767-2e61-48bb-b5a4-57e286b61e68')
     def test_availability_zone_detail_lists_every_host(self):
         with servers.api_version('2.1'):
             zones = self.zones.list_availability_zones(
@@ -156,19 +156,19 @@ class ServicesHypervisorsDatabaseTest(base.DatabaseMixin, base.CellsBaseTest):
                                'FROM services WHERE deleted = 0'):
                 cls.service_rows[(row['binary'], row['host'])] = row['uuid']
 
-    @decorators.idempotent_id('7bfa7bf0-9d0e-4f2a-8b4c-6d8e0f2a4b80')
+    @decorators.idempotent_id('8d91c255-a898-419f-be8f-14dd9eb1658e')
     def test_hypervisor_uuid_is_compute_node_uuid(self):
         for h in self.hyp:
             self.assertEqual(self.rows[h['hypervisor_hostname']]['uuid'],
                              h['id'])
 
-    @decorators.idempotent_id('8c0b8c01-0e1f-4a3b-9c5d-7e9f1a3b5c81')
+    @decorators.idempotent_id('df78ea3e-c9ba-4997-8bc5-63ad6a4dbee7')
     def test_hypervisor_integer_id_is_cell_local_row_id(self):
         for h in self.hyp_21:
             self.assertEqual(self.rows[h['hypervisor_hostname']]['id'],
                              h['id'])
 
-    @decorators.idempotent_id('9d1c9d12-1f2a-4b4c-8d6e-8f0a2b4c6d82')
+    @decorators.idempotent_id('5190f92a-03e8-4e40-b15d-c379b0cbe287')
     def test_service_uuid_is_cell_service_uuid(self):
         for s in self.svc:
             if s['binary'] != 'nova-compute':

@@ -30,7 +30,7 @@ class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
     def _real_cells(self):
         return [m for m in self.mappings if m['uuid'] != base.CELL0_UUID]
 
-    @decorators.idempotent_id('0f8a6c64-3b0e-4f57-9a9f-1c2b8e1a7d01')
+    @decorators.idempotent_id('401e7731-0bd8-4aed-9e7a-ee0eccd3c349')
     def test_cell0_is_mapped(self):
         cell0 = [m for m in self.mappings if m['uuid'] == base.CELL0_UUID]
         self.assertEqual(1, len(cell0), 'cell_mappings has no cell0 row '
@@ -38,25 +38,25 @@ class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
         self.assertEqual(base.db_address(self.inv.cell0['database']),
                          base.db_address(cell0[0]['database_connection']))
 
-    @decorators.idempotent_id('4c9b1f0e-7a51-4d1e-8a54-5f2b9d6c3e02')
+    @decorators.idempotent_id('9618ab77-122f-40bc-96c6-86a0c4ae462c')
     def test_every_inventory_cell_is_mapped(self):
         mapped = {m['uuid']: m['name'] for m in self._real_cells()}
         expected = {c.uuid: c.name for c in self.inv.cells}
         self.assertEqual(expected, mapped)
 
-    @decorators.idempotent_id('a1d3e5f7-2b4c-4d6e-8f01-3a5b7c9d1e03')
+    @decorators.idempotent_id('ce0d0e64-0a9c-4a81-93db-a133aa38ca45')
     def test_expected_number_of_cells(self):
         self.assertEqual(base.CONF.cellv2.expected_cells,
                          len(self._real_cells()))
 
-    @decorators.idempotent_id('b7e2c4a6-9d1f-4e3b-a5c7-d9e1f3a5b704')
+    @decorators.idempotent_id('26d72ded-e4d0-422f-aa7b-095f1fcc73e5')
     def test_no_two_cells_share_a_database(self):
         addresses = [base.db_address(m['database_connection'])
                      for m in self.mappings]
         self.assertEqual(sorted(set(addresses)), sorted(addresses),
                          'two cell mappings point at one database')
 
-    @decorators.idempotent_id('c3f5a7b9-1d2e-4f6a-8b0c-2e4f6a8b0c05')
+    @decorators.idempotent_id('a8d9d114-bae4-4bf7-8566-acbc29188537')
     def test_no_two_cells_share_a_transport(self):
         transports = [base.mq_address(m['transport_url'])
                       for m in self._real_cells()]
@@ -64,7 +64,7 @@ class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
                          'two cell mappings share host:port/vhost: %s' %
                          transports)
 
-    @decorators.idempotent_id('d9a1b3c5-7e8f-4a0b-9c2d-4f6a8b0c2d06')
+    @decorators.idempotent_id('e02400eb-2052-416f-86c0-9189cae2b505')
     def test_mappings_match_inventory_addresses(self):
         by_uuid = {m['uuid']: m for m in self.mappings}
         for cell in self.inv.cells:
@@ -76,13 +76,13 @@ class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
                              base.mq_address(m['transport_url']),
                              'transport of %s' % cell.name)
 
-    @decorators.idempotent_id('e5b7c9d1-3f4a-4b6c-8d0e-6a8b0c2d4e07')
+    @decorators.idempotent_id('e3cc14e6-df7c-4cbc-bc78-bef509d68dc5')
     def test_every_cell_database_is_reachable(self):
         for name, url in self.cell_dbs().items():
             rows = self.sql(url, 'SELECT COUNT(*) AS n FROM services')
             self.assertEqual(1, len(rows), 'cell %s' % name)
 
-    @decorators.idempotent_id('f1c3d5e7-9a0b-4c2d-8e4f-8b0c2d4e6f08')
+    @decorators.idempotent_id('69f72a54-694f-4836-a304-2520fc3e1b85')
     def test_schema_version_equal_across_cells(self):
         versions = {name: inspect_db.alembic_version(url)
                     for name, url in self.cell_dbs().items()}
@@ -90,7 +90,7 @@ class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
                          'alembic_version differs between cells: %s' %
                          versions)
 
-    @decorators.idempotent_id('0a2b4c6d-8e9f-4a1b-8c3d-5e7f9a1b3c09')
+    @decorators.idempotent_id('0cdfbde9-564e-4025-ac69-c7aaad62084f')
     def test_no_cell_is_disabled_unexpectedly(self):
         disabled = {m['uuid'] for m in self._real_cells() if m['disabled']}
         expected = {c.uuid for c in self.inv.cells if c.disabled}
@@ -118,14 +118,14 @@ class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
                       for c in cls.inv.cells}
         cls.connections = cls.mgmt.connections()
 
-    @decorators.idempotent_id('1b3c5d7e-9f0a-4b2c-8d4e-6f8a0b2c4d10')
+    @decorators.idempotent_id('7c18866b-1ba5-44f7-ad37-e4dedcd3dbbd')
     def test_every_cell_vhost_exists(self):
         vhosts = set(self.mgmt.vhosts())
         for cell in self.inv.cells:
             self.assertIn(cell.vhost, vhosts, 'vhost of %s' % cell.name)
         self.assertIn(self.api_vhost(), vhosts, 'API vhost')
 
-    @decorators.idempotent_id('2c4d6e8f-0a1b-4c3d-9e5f-7a9b1c3d5e11')
+    @decorators.idempotent_id('94dcd8fa-3be8-4057-b88d-cac2fbbee177')
     def test_compute_queue_only_on_own_cell_vhost(self):
         for cell in self.inv.cells:
             for host in cell.hosts:
@@ -136,7 +136,7 @@ class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
                     self.queues[cell.name][queue]['consumers'], 1,
                     '%s on vhost %s has no consumer' % (queue, cell.vhost))
 
-    @decorators.idempotent_id('3d5e7f9a-1b2c-4d4e-8f6a-8b0c2d4e6f12')
+    @decorators.idempotent_id('2df3977c-37d6-4fab-987b-06e752295b20')
     def test_compute_processes_connect_to_own_cell_only(self):
         vhosts_of_pid = {}
         for conn in self.connections:

@@ -1,5 +1,7 @@
 """A build in one cell uses that cell's vhost and the API vhost only."""
 
+import time
+
 from tempest import config
 from tempest.lib import decorators
 
@@ -12,6 +14,9 @@ CONF = config.CONF
 # RabbitMQ's management statistics are emitted every few seconds
 # (collect_statistics_interval, 5 s by default): counters are waited for.
 STATS_TIMEOUT = 60
+# Counters unchanged for longer than one statistics interval = quiet: the
+# previous classes' deletions (casts to compute.<host>) are all counted.
+STATS_QUIET = 6.0
 COMPUTE_QUEUE_PREFIXES = ('compute.', 'compute-alt.')
 
 
@@ -23,8 +28,9 @@ class BuildMessageQueueIsolationTest(base.MessageQueueMixin,
 
     Steps, for each cell N in turn:
 
-    1. snapshot the publish counters of every queue of every cell vhost and
-       of the API vhost;
+    1. wait until the publish counters of the compute host queues of every
+       cell vhost stop moving (the management statistics lag by a few
+       seconds), and snapshot all queues of the cell and API vhosts;
     2. boot a server on an ordinary host ``h`` of cell N (2.74 ``host``);
     3. wait until the management statistics show the build's messages:
        ``compute.h`` on cell N's vhost and the super-conductor and scheduler
@@ -65,10 +71,36 @@ class BuildMessageQueueIsolationTest(base.MessageQueueMixin,
                 for name, vhost in cls.vhosts.items()}
 
     @classmethod
+    def _quiet_snapshot(cls):
+        """A snapshot once the counters stopped moving (late statistics of
+        earlier traffic would otherwise land inside the window)."""
+        state = {'snap': None, 'since': None}
+
+        def host_queues(snap):
+            return {(v, q): n for v, qs in snap.items() for q, n in
+                    qs.items() if q.startswith(COMPUTE_QUEUE_PREFIXES)}
+
+        def fetch():
+            snap = cls._snapshot()
+            if state['snap'] is None or host_queues(snap) != host_queues(
+                    state['snap']):
+                state['since'] = time.monotonic()
+            state['snap'] = snap
+            return time.monotonic() - state['since']
+
+        with recorder.timed('mq-stats-quiesce', test_id=cls.__name__):
+            waiters.wait_for(fetch, lambda quiet: quiet >= STATS_QUIET,
+                             what='broker publish counters', goal='quiet',
+                             timeout=STATS_TIMEOUT, interval=1.0,
+                             state_of=lambda quiet: 'moving' if quiet < 1
+                             else 'quiet')
+        return state['snap']
+
+    @classmethod
     def _window(cls, cell):
         host = cls.ordinary_host(cell)
         target = 'compute.%s' % host
-        before = cls._snapshot()
+        before = cls._quiet_snapshot()
         with recorder.timed('boot-to-active', cell=cell.name,
                             test_id=cls.__name__, serial=True):
             servers.boot(cls.admin_servers_client, CONF.compute.flavor_ref,
@@ -105,14 +137,14 @@ class BuildMessageQueueIsolationTest(base.MessageQueueMixin,
                  for v in after}
         return {'host': host, 'target': target, 'delta': delta}
 
-    @decorators.idempotent_id('ae2dae23-8e9f-4a1b-9c3d-5e7f9a1b3c99')
+    @decorators.idempotent_id('dde7149e-b46a-47f7-ac90-1af640be9d12')
     def test_build_published_on_own_cell_host_queue(self):
         for name, w in self.windows.items():
             self.assertGreaterEqual(w['delta'][name].get(w['target'], 0), 1,
                                     '%s on the vhost of %s' % (w['target'],
                                                                name))
 
-    @decorators.idempotent_id('bf3ebf34-9f0a-4b2c-8d4e-6f8a0b2c4da0')
+    @decorators.idempotent_id('736d9ce5-fbeb-4477-ad6f-6099df48a40d')
     def test_build_went_through_api_vhost(self):
         for name, w in self.windows.items():
             for queue in ('conductor', 'scheduler'):
@@ -120,7 +152,7 @@ class BuildMessageQueueIsolationTest(base.MessageQueueMixin,
                                         'API vhost queue %s during the '
                                         'build in %s' % (queue, name))
 
-    @decorators.idempotent_id('c04fc045-0a1b-4c3d-9e5f-7a9b1c3d5ea1')
+    @decorators.idempotent_id('4a22aa13-9d87-4472-aa7c-786519f72f2e')
     def test_other_cells_host_queues_untouched(self):
         for name, w in self.windows.items():
             for other in self.cells:
@@ -132,7 +164,7 @@ class BuildMessageQueueIsolationTest(base.MessageQueueMixin,
                                  'of %s during a build in %s' % (
                                      other.name, name))
 
-    @decorators.idempotent_id('d150d156-1b2c-4d4e-8f6a-8b0c2d4e6fa2')
+    @decorators.idempotent_id('a96a89b0-9b5e-4221-bf9d-e45b9de5d418')
     def test_own_cell_other_host_queues_untouched(self):
         for name, w in self.windows.items():
             moved = {q: d for q, d in w['delta'][name].items()

@@ -19,11 +19,13 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
     computes cannot reach their queue while the API, the scheduler and the
     cell database are fine.  A boot pinned (2.74 ``host``) to that cell is
     then accepted, scheduled and written to the cell database, but the
-    build cast to the compute fails.  Expected of any API (and what the
-    server status docs imply: BUILD is a transient state, a failed build
-    ends in ERROR): the server leaves BUILD, to ACTIVE once the queue is
-    back or to ERROR.  Also checked: after healing, a new boot into the cell
-    becomes ACTIVE.
+    build cast to the compute cannot be delivered.  Expected (server status
+    docs: BUILD is transient, a failed build ends in ERROR): the server
+    leaves BUILD, to ACTIVE once the queue is back or to ERROR.  Two cases
+    differ: a conductor that already had a connection to the cell keeps
+    retrying the cast until the queue is back; a conductor that has to open
+    its first connection to the cell gets "access refused" and gives up.
+    Also checked: after healing, a new boot into the cell becomes ACTIVE.
     """
 
     @classmethod
@@ -34,32 +36,51 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
     def _cut(self):
         return self.inject('cell(%s).mq:revoke' % self.down_cell.name)
 
-    @decorators.idempotent_id('3d9e5c1b-8a7f-4e2d-b6c5-1a0f9e8d7c6b')
-    def test_boot_into_cut_cell_leaves_build(self):
-        """A boot accepted while the cell's queue is cut leaves BUILD."""
+    def _boot_during_cut(self):
+        """Cut the queue, boot pinned to the cell, heal; return the
+        server's final state string (or why it has none)."""
         record = self._cut()
         server = self.boot(self.host, cleanup=self.addCleanup, wait=False,
                            prefix='mqcut')
-        listed = self.show(server['id'])
-        self.assertEqual('BUILD', listed['status'])
+        self.assertEqual('BUILD', self.show(server['id'])['status'])
         self.heal(record)
         try:
             history = self.wait_status_in(server['id'], ('ACTIVE', 'ERROR'))
-            final = history[-1]['state']
+            return history[-1]['state']
         except waiters.WaitTimeout as e:
-            final = 'still BUILD after %ss: %s' % (
+            return 'still BUILD %ss after the queue was restored: %s' % (
                 CONF.cellv2.build_timeout, e)
+
+    @decorators.idempotent_id('3d9e5c1b-8a7f-4e2d-b6c5-1a0f9e8d7c6b')
+    def test_boot_into_cut_cell_completes_after_heal(self):
+        """Conductor already talked to the cell: the boot waits, then
+        completes once the queue is back."""
+        # A first boot makes the super-conductor open (and pool) its
+        # connection to the cell's vhost before the cut.
+        self.boot(self.host, cleanup=self.addCleanup, prefix='warm')
+        final = self._boot_during_cut()
+        self.assertIn(final.split('/')[0], ('ACTIVE', 'ERROR'), final)
+
+    @decorators.idempotent_id('4e0f6d2c-9b8a-4f3e-a7d6-2b1a0f9e8d7c')
+    def test_first_boot_into_cut_cell_leaves_build(self):
+        """Fresh conductor, cell queue cut: the boot must still end."""
+        # Restart nova-super-conductor so it has no connection to the cell
+        # yet (heal = restart with the recorded command, verified connected
+        # to RabbitMQ again).
+        restart = self.inject('service(nova-super-conductor):stop')
+        self.heal(restart)
+        final = self._boot_during_cut()
         with findings.nonconformance(
                 self, 'mq-cut-boot-stuck-in-build',
-                'a boot whose build cast to the cell\'s message queue fails '
-                'stays in BUILD/scheduling for good (not ERROR, not retried '
-                'after the queue is back); its instance and placement '
-                'allocation stay until deleted',
+                'a boot whose build cast cannot open a connection to the '
+                'cell\'s message queue (first use by a conductor) stays in '
+                'BUILD/scheduling for good: not ERROR, not retried after the '
+                'queue is back; its instance and placement allocation stay '
+                'until deleted',
                 reference='nova/conductor/manager.py '
                           'schedule_and_build_instances',
                 cell=self.down_cell.name):
-            self.assertTrue(final.split('/')[0] in ('ACTIVE', 'ERROR'),
-                            final)
+            self.assertIn(final.split('/')[0], ('ACTIVE', 'ERROR'), final)
 
     @decorators.idempotent_id('9b2c4e6a-1d3f-4a5b-8c7d-0e1f2a3b4c5d')
     def test_boot_into_cell_after_queue_healed(self):
