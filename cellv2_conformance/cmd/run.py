@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import traceback
 
 import testtools
 
@@ -55,8 +56,15 @@ def _stamp(prefix):
 # ----------------------------------------------------------------------
 # tempest.conf
 # ----------------------------------------------------------------------
+def _parser():
+    # [DEFAULT] is an ordinary section for oslo.config: no propagation of
+    # its keys into the other sections.
+    return configparser.ConfigParser(interpolation=None, strict=False,
+                                     default_section='\x00none')
+
+
 def read_conf(path):
-    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    cp = _parser()
     try:
         with open(path, encoding='utf-8') as f:
             cp.read_file(f)
@@ -74,6 +82,8 @@ def conf_path_opt(cp, section, key, base):
     value = cp.get(section, key, fallback='').strip()
     if not value:
         return None
+    if section == 'DEFAULT' and key == 'log_file':
+        base = cp.get('DEFAULT', 'log_dir', fallback='').strip() or base
     return value if os.path.isabs(value) else os.path.join(base, value)
 
 
@@ -171,6 +181,40 @@ def tempest_bin():
     return found
 
 
+def _env():
+    env = dict(os.environ)
+    env['PATH'] = os.path.dirname(os.path.abspath(sys.executable)) + (
+        os.pathsep + env.get('PATH', ''))
+    return env
+
+
+def list_tests(conf, cwd, regex, report_dir, timeout=600):
+    """The test ids ``regex`` selects, written to selected-tests.txt.
+    A discovery failure (a check module that does not import) is a setup
+    error: the run would silently shrink otherwise."""
+    if not os.path.isdir(os.path.join(cwd, '.stestr')):
+        subprocess.run([sys.executable, '-m', 'stestr', 'init'], cwd=cwd,
+                       capture_output=True, env=_env(), timeout=60)
+    argv = [tempest_bin(), 'run', '--config-file', conf, '--regex', regex,
+            '--list-tests']
+    try:
+        p = subprocess.run(argv, cwd=cwd, capture_output=True, text=True,
+                           env=_env(), timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise SetupError('listing the tests took more than %ds' % timeout)
+    if p.returncode != 0:
+        lines = [ln for ln in (p.stdout + '\n' + p.stderr).splitlines()
+                 if ln.strip() and not ln.startswith(('===', '---'))]
+        raise SetupError('test discovery failed (exit %d): %s' % (
+            p.returncode, ' | '.join(ln.strip() for ln in lines[-6:])))
+    ids = [ln.strip() for ln in p.stdout.splitlines()
+           if ln.strip() and ' ' not in ln.strip()]
+    with open(os.path.join(report_dir, bundle.SELECTED), 'w',
+              encoding='utf-8') as f:
+        f.write(''.join(i + '\n' for i in ids))
+    return ids
+
+
 def run_tempest(conf, cwd, regex, concurrency, report_dir, out=_say):
     """Run tempest with a subunit v2 stream to ``results.subunit``; prints
     progress; returns tempest's exit code.  Ctrl-C and SIGTERM stop the
@@ -180,9 +224,7 @@ def run_tempest(conf, cwd, regex, concurrency, report_dir, out=_say):
     out('running: %s (in %s)' % (' '.join(argv), cwd))
     stream_path = os.path.join(report_dir, bundle.SUBUNIT)
     stderr_path = os.path.join(report_dir, '.tempest-stderr.raw')
-    env = dict(os.environ)
-    env['PATH'] = os.path.dirname(os.path.abspath(sys.executable)) + (
-        os.pathsep + env.get('PATH', ''))
+    env = _env()
     with open(stream_path, 'wb') as stream, \
             open(stderr_path, 'wb') as err:
         proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
@@ -265,12 +307,12 @@ def _shielded(what):
 # reports
 # ----------------------------------------------------------------------
 def write_reports(report_dir, started, mode, scenario=None, inv=None,
-                  error=None, command=None):
+                  error=None, command=None, regex=None):
     """Build run.json from the files in ``report_dir`` and derive the rest.
     Returns the document."""
     doc = bundle.build(report_dir, started, document.utcnow(), mode,
                        scenario=scenario, inventory=inv, error=error,
-                       command=command)
+                       command=command, regex=regex)
     try:
         doc = bundle.render(report_dir, doc)
     except Exception as e:   # keep at least run.json; say what broke
@@ -370,6 +412,10 @@ def cmd_run(args):
                                                 'deploy-timings.json'))
                 inputs.mark()
                 inputs.offsets['deploy-timings.json'] = 0
+                selected = list_tests(conf, os.path.join(workdir, 'tempest'),
+                                      args.regex, report_dir)
+                _say('%d test(s) selected by --regex %s' % (
+                    len(selected), args.regex))
                 tempest_rc = run_tempest(
                     conf, os.path.join(workdir, 'tempest'), args.regex,
                     args.concurrency, report_dir)
@@ -379,6 +425,10 @@ def cmd_run(args):
         except (SetupError, inventory_mod.InventoryError) as e:
             setup_failed = True
             error = str(e)
+        except Exception as e:      # a harness bug: still tear down, report
+            setup_failed = True
+            error = 'internal error: %s: %s' % (type(e).__name__, e)
+            _err(traceback.format_exc())
         finally:
             with _shielded('teardown'):
                 if not inputs.paths.get('deploy-timings.json'):
@@ -405,7 +455,8 @@ def cmd_run(args):
         if not parsed:
             error = _no_results_error(tempest_rc, report_dir, args.regex)
     doc = write_reports(report_dir, started, 'run', scenario=sc.name,
-                        inv=inv, error=error, command=sys.argv)
+                        inv=inv, error=error, command=sys.argv,
+                        regex=args.regex)
     if setup_failed:
         return _finish(doc, report_dir, 130 if interrupted else 2)
     return _finish(doc, report_dir, _exit_code(doc, tempest_rc,
@@ -476,6 +527,9 @@ def derived_conf(cp, workspace, inventory_path=None):
     the command line, and timings/findings files when the original names
     none.  Mode 0600 (it holds the admin password)."""
     cp = _copy_conf(cp)
+    for sect in ('DEFAULT', 'cellv2'):
+        if not cp.has_section(sect):
+            cp.add_section(sect)
     if inventory_path:
         cp.set('cellv2', 'inventory', os.path.abspath(inventory_path))
     for key, name in (('timings_file', 'timings.jsonl'),
@@ -494,10 +548,8 @@ def derived_conf(cp, workspace, inventory_path=None):
 
 
 def _copy_conf(cp):
-    new = configparser.ConfigParser(interpolation=None, strict=False)
+    new = _parser()
     new.read_dict({s: dict(cp.items(s, raw=True)) for s in cp.sections()})
-    for k, v in cp.defaults().items():
-        new.set('DEFAULT', k, v)
     return new
 
 
@@ -542,11 +594,17 @@ def cmd_validate(args):
                                            os.path.dirname(conf_src)),
                     faults=inv.data.get('faults_journal'))
                 inputs.mark()
+                selected = list_tests(conf, workspace, args.regex,
+                                      report_dir)
+                _say('%d test(s) selected by --regex %s' % (
+                    len(selected), args.regex))
                 tempest_rc = run_tempest(conf, workspace, args.regex,
                                          args.concurrency, report_dir)
             except KeyboardInterrupt:
                 interrupted = True
                 error = 'interrupted'
+            except SetupError as e:
+                error = str(e)
             finally:
                 inputs.copy_to(report_dir)
     finally:
@@ -556,7 +614,7 @@ def cmd_validate(args):
         if not (os.path.exists(path) and results_mod.parse_file(path)):
             error = _no_results_error(tempest_rc, report_dir, args.regex)
     doc = write_reports(report_dir, started, 'validate', inv=inv,
-                        error=error, command=sys.argv)
+                        error=error, command=sys.argv, regex=args.regex)
     return _finish(doc, report_dir, _exit_code(doc, tempest_rc,
                                                interrupted))
 

@@ -115,7 +115,7 @@ def wait_for_lease_deleted(client, lease_id, timeout_s=None):
     return waiters.wait_for(
         lambda: client.show_lease(lease_id)['lease'],
         lambda lease: False, 'lease %s' % lease_id, 'deleted',
-        timeout_s or timeout(), interval=interval(),
+        timeout_s or timeout(), interval=min(interval(), 1.0),
         state_of=_state, not_found_ok=True)
 
 
@@ -133,6 +133,21 @@ def delete_lease_and_wait(client, lease_id):
     except lib_exc.NotFound:
         return
     wait_for_lease_deleted(client, lease_id)
+
+
+def delete_leases_and_wait(client_factory, lease_ids):
+    """Delete several leases concurrently (each thread with its own client
+    from ``client_factory()``) and wait until all are gone; re-raises the
+    first failure after every deletion was attempted."""
+    import concurrent.futures
+    if not lease_ids:
+        return
+    with concurrent.futures.ThreadPoolExecutor(len(lease_ids)) as pool:
+        futures = [pool.submit(delete_lease_and_wait, client_factory(), i)
+                   for i in lease_ids]
+        errors = [f.exception() for f in futures if f.exception()]
+    if errors:
+        raise errors[0]
 
 
 # -- watching ----------------------------------------------------------------

@@ -274,7 +274,7 @@ class Deployer:
         return rec
 
     def _wait_http(self, name, url, ok=lambda r: r.status_code < 500,
-                   timeout=120, config=None):
+                   timeout=75, config=None):
         rec = self.state.processes.get(name)
         deadline = time.monotonic() + timeout
         last = 'no answer'

@@ -142,6 +142,12 @@ def inject(inv, spec, ttl=DEFAULT_TTL, parent_pid='self', watchdog=True,
         'owner': parent, 'evidence': [], 'injected_at': None,
         'verified_at': None, 'healed_at': None, 'heal_verified_at': None,
     }
+    busy = [r for r in jr.open_faults() if r['target'] == executor.target]
+    if busy:
+        raise FaultError('target %s already has open fault(s) %s; heal them '
+                         'first (cellv2-conformance fault heal-all)' % (
+                             executor.target,
+                             ', '.join(r['id'] for r in busy)))
     executor.prepare(action, record)
     jr.write(record)
     try:

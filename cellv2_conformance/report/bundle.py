@@ -31,6 +31,7 @@ from cellv2_conformance.timing import requests as requests_mod
 
 RUN_JSON = 'run.json'
 SUBUNIT = 'results.subunit'
+SELECTED = 'selected-tests.txt'
 COPIES = ('tempest.log', 'tempest-stderr.log', 'timings.jsonl',
           'findings.jsonl', 'faults.jsonl', 'deploy-timings.json')
 
@@ -60,7 +61,7 @@ def file_size(path):
 
 def artifacts(report_dir):
     names = ('report.html', 'junit.xml', 'summary.md', SUBUNIT,
-             RUN_JSON) + COPIES
+             RUN_JSON, SELECTED) + COPIES
     return {n: n for n in names
             if os.path.exists(os.path.join(report_dir, n))}
 
@@ -80,8 +81,19 @@ def _requests(report_dir, services):
             if os.path.exists(log) else [])
 
 
+def selected_tests(report_dir):
+    """Test ids tempest selected before the run, or None if not listed."""
+    try:
+        with open(os.path.join(report_dir, SELECTED),
+                  encoding='utf-8') as f:
+            return [ln.strip() for ln in f if ln.strip()]
+    except FileNotFoundError:
+        return None
+
+
 def build(report_dir, started, finished, mode, scenario=None,
-          inventory=None, topology=None, error=None, command=None):
+          inventory=None, topology=None, error=None, command=None,
+          regex=None):
     """The run document from the raw files in ``report_dir``.  The
     topology comes from ``inventory`` (a live run) or is given as already
     built (regeneration from an old run.json)."""
@@ -98,7 +110,8 @@ def build(report_dir, started, finished, mode, scenario=None,
         finding_records=_jsonl(report_dir, 'findings.jsonl'),
         fault_events=_jsonl(report_dir, 'faults.jsonl'),
         request_records=_requests(report_dir, services),
-        command=command, error=error)
+        command=command, error=error, selected=selected_tests(report_dir),
+        regex=regex)
     if inventory is None and topology is not None:
         doc['environment']['topology'] = topology
     return doc
@@ -126,7 +139,8 @@ def regenerate(report_dir):
     doc = build(report_dir, aggregate.parse_time(old.get('started_at')),
                 aggregate.parse_time(old.get('finished_at')),
                 old.get('mode') or 'run', scenario=env.get('scenario'),
-                topology=env.get('topology'), error=old.get('error'))
+                topology=env.get('topology'), error=old.get('error'),
+                regex=(old.get('selection') or {}).get('regex'))
     doc['environment'] = env
     doc['harness'] = old.get('harness') or doc['harness']
     return render(report_dir, doc)

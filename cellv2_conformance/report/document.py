@@ -151,10 +151,20 @@ def _sample_cells(by_id, result):
 def build(results, started_at, finished_at, mode='run', scenario=None,
           inventory=None, deploy_timings=None, timing_samples=None,
           finding_records=None, fault_events=None, request_records=None,
-          command=None, error=None, artifacts=None):
+          command=None, error=None, artifacts=None, selected=None,
+          regex=None):
     """Assemble the run document from parsed inputs (all optional but the
-    results list)."""
+    results list).  ``selected`` is the list of test ids tempest selected
+    before the run: those never reported are failures (a dead worker must
+    not look like a shorter suite) unless the run was interrupted."""
     timing_samples = timing_samples or []
+    not_run = []
+    if selected is not None:
+        reported = {r['id'] for r in results}
+        not_run = [t for t in selected if t not in reported]
+        if error != 'interrupted':
+            results = results + [results_mod.not_reported(t)
+                                 for t in not_run]
     request_records = request_records or []
     windows = aggregate.fault_windows(fault_events or [],
                                       run_end=finished_at)
@@ -191,6 +201,10 @@ def build(results, started_at, finished_at, mode='run', scenario=None,
         'verdict': verdict,
         'error': redact.text(error) if error else None,
         'counts': results_mod.counts(results),
+        'selection': {'regex': regex,
+                      'selected': len(selected) if selected is not None
+                      else None,
+                      'not_run': not_run},
         'environment': {
             'scenario': scenario,
             'python': platform.python_version(),

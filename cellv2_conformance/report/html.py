@@ -39,7 +39,8 @@ h3{font-size:14px;margin:14px 0 6px}
  padding:4px 12px}.chip b{font-size:16px}
 table{border-collapse:collapse;background:#fff;width:100%;margin:6px 0}
 th,td{border:1px solid #e3e3e3;padding:4px 7px;text-align:left;
- vertical-align:top}th{background:#eef0f3;font-weight:600}
+ vertical-align:top;overflow-wrap:anywhere}
+th{background:#eef0f3;font-weight:600;white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 tr:nth-child(even) td{background:#fbfbfc}
 code,pre{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:12px}
@@ -91,6 +92,21 @@ def _table(headers, rows, numeric=()):
 def _short_test(r):
     cls = r['class'].rsplit('.', 1)[-1]
     return '%s.%s' % (cls, r['name'])
+
+
+def _short_id(test_id):
+    """``pkg.mod.Class.test_x[id-...]`` -> ``Class.test_x``."""
+    return '.'.join(test_id.split('[', 1)[0].rsplit('.', 2)[-2:])
+
+
+def _clip(text, n):
+    text = (text or '').strip()
+    return text if len(text) <= n else text[:n - 3] + '...'
+
+
+def _last_line(text):
+    lines = [ln.strip() for ln in (text or '').splitlines() if ln.strip()]
+    return lines[-1] if lines else ''
 
 
 class Page:
@@ -152,6 +168,13 @@ class Page:
                      ' (%s)' % esc(h['git_sha']) if h.get('git_sha') else '',
                      esc(d.get('started_at')), esc(d.get('finished_at')),
                      esc(d.get('schema_version'))))
+        sel = d.get('selection') or {}
+        if sel.get('selected') is not None:
+            missing = len(sel.get('not_run') or [])
+            self.add('<p class="muted">%d test(s) selected by <code>%s</code>'
+                     '%s</p>' % (sel['selected'], esc(sel.get('regex') or ''),
+                                 ('; <b>%d never reported</b>' % missing)
+                                 if missing else '; all reported'))
         if h.get('command'):
             self.add('<p class="muted"><code>%s</code></p>' % esc(
                 ' '.join(h['command'])))
@@ -176,7 +199,7 @@ class Page:
         rows = []
         for fid, items in sorted(grouped.items(), key=lambda i: str(i[0])):
             f = items[0]
-            tests = sorted({(i.get('test_id') or '').rsplit('.', 2)[-2:][-1]
+            tests = sorted({_short_id(i['test_id'])
                             for i in items if i.get('test_id')})
             cells = sorted({i.get('cell') for i in items if i.get('cell')})
             rows.append(['<b>%s</b>' % esc(fid), esc(f.get('summary') or ''),
@@ -184,7 +207,7 @@ class Page:
                          esc(', '.join(cells) or '-'),
                          '<br>'.join(esc(t) for t in tests) or '-',
                          '<code>%s</code>' % esc(
-                             (f.get('observed') or '')[:400]),
+                             _clip(f.get('observed'), 240)),
                          str(len(items))])
         self.add(_table(['finding', 'summary', 'reference', 'cells', 'tests',
                          'observed (first)', 'times'], rows, numeric=(6,)))
@@ -196,15 +219,19 @@ class Page:
         if not bad:
             self.add('<p class="muted">No check failed.</p>')
             return
-        for r in bad:
-            self.add('<details open><summary>%s <b>%s</b> <span '
-                     'class="muted">%s &middot; %s%s</span></summary>'
-                     '<p><code>%s</code></p><pre>%s</pre></details>' % (
+        for i, r in enumerate(bad):
+            self.add('<details%s><summary>%s <b>%s</b> <span '
+                     'class="muted">%s &middot; %s%s</span><br><code>%s'
+                     '</code></summary><p><code>%s</code></p><pre>%s</pre>'
+                     '</details>' % (
+                         ' open' if i < 3 else '',
                          _badge(r['status']), esc(_short_test(r)),
                          esc(fmt_s(r.get('duration'))),
                          esc(r.get('worker') or ''),
                          (' &middot; cells ' + esc(', '.join(r['cells'])))
-                         if r.get('cells') else '', esc(r['id']),
+                         if r.get('cells') else '',
+                         esc(_clip(_last_line(r.get('failure')), 220)),
+                         esc(r['id']),
                          esc(r.get('failure') or '(no details)')))
 
     def cells_matrix(self):
@@ -342,8 +369,12 @@ class Page:
             reqs = (fw.get('requests') or {}).get(w['id']) or {}
             rows.append([esc(w['id']), esc(w.get('target') or '-'),
                          esc(w.get('action') or w.get('kind') or '-'),
-                         esc(w['start']), esc(w.get('end') or 'never cleared'),
+                         esc(w.get('status') or '-') + (
+                             ' <b>(never healed)</b>' if w.get('open')
+                             else ''),
+                         esc(w['start']), esc(w.get('end') or '-'),
                          esc(fmt_s(w.get('duration_s'))),
+                         esc(fmt_s(w.get('recovery_s'))),
                          esc('%s / %s (n=%s)' % (
                              fmt_s(reqs.get('p50')), fmt_s(reqs.get('p95')),
                              reqs.get('count', 0))),
@@ -353,15 +384,15 @@ class Page:
         base_r = (fw.get('requests') or {}).get('baseline') or {}
         base_o = (fw.get('operations') or {}).get('baseline') or {}
         rows.append(['<i>baseline (outside all windows)</i>', '', '', '', '',
-                     '', esc('%s / %s (n=%s)' % (
+                     '', '', '', esc('%s / %s (n=%s)' % (
                          fmt_s(base_r.get('p50')), fmt_s(base_r.get('p95')),
                          base_r.get('count', 0))),
                      esc('%s / %s (n=%s)' % (
                          fmt_s(base_o.get('p50')), fmt_s(base_o.get('p95')),
                          base_o.get('count', 0)))])
-        self.add(_table(['fault', 'target', 'action', 'start', 'end',
-                         'duration', 'requests p50/p95',
-                         'operations p50/p95'], rows))
+        self.add(_table(['fault', 'target', 'action', 'status', 'start',
+                         'healed', 'duration', 'heal verified after',
+                         'requests p50/p95', 'operations p50/p95'], rows))
 
     def deploy(self):
         self.section('deploy', 'Deployment steps')

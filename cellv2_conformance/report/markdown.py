@@ -24,6 +24,10 @@ def render(doc, max_items=10):
         fmt_s(doc.get('duration_s'))))
     if doc.get('error'):
         lines += ['', '**Error:** %s' % doc['error']]
+    sel = doc.get('selection') or {}
+    if sel.get('not_run'):
+        lines += ['', '**%d of %d selected test(s) never reported.**' % (
+            len(sel['not_run']), sel.get('selected') or 0)]
     lines += ['', '| total | passed | failed | skipped | known findings '
                   '(xfail) | unexpected successes |',
               '|---:|---:|---:|---:|---:|---:|',

@@ -112,6 +112,22 @@ def _record(d):
     return rec
 
 
+def not_reported(test_id):
+    """The record of a selected test the stream never mentions."""
+    cls, name, attrs = split_id(test_id)
+    return {
+        'id': redact.text(test_id), 'class': cls, 'name': name,
+        'idempotent_id': next((a[3:] for a in attrs if a.startswith('id-')),
+                              None),
+        'status': 'fail', 'start': None, 'stop': None, 'duration': None,
+        'worker': None, 'tags': [], 'cells': [],
+        'attrs': [a for a in attrs if not a.startswith('id-')],
+        'fixture': False,
+        'failure': 'selected for the run but never reported: its worker '
+                   'died, or it was lost from the subunit stream',
+    }
+
+
 def parse_bytes(data):
     """Test records of a subunit v2 byte string, in stream order.  Bytes
     that are not subunit (stray prints) are ignored."""

@@ -42,8 +42,19 @@ def fmt_s(v):
     return '%.0fms' % (v * 1000) if v >= 0.01 else '%.1fms' % (v * 1000)
 
 
+_TIME_STEPS = (0.1, 0.2, 0.5, 1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900,
+               1800, 3600, 7200, 14400)
+
+
+def _time_step(span, target=10):
+    for s in _TIME_STEPS:
+        if span / s <= target:
+            return s
+    return _TIME_STEPS[-1] * math.ceil(span / target / _TIME_STEPS[-1])
+
+
 def _time_axis(x0, width, t_max, y_top, y_bottom, parts):
-    step = _nice_step(t_max)
+    step = _time_step(t_max)
     t = 0.0
     while t <= t_max + 1e-9:
         x = x0 + width * t / t_max
@@ -56,8 +67,12 @@ def _time_axis(x0, width, t_max, y_top, y_bottom, parts):
 
 
 def _tick(t, step):
-    if step >= 60 and t % 60 == 0:
-        return '%dm' % (t // 60) if t % 3600 else '%dh' % (t // 3600)
+    if t == 0:
+        return '0'
+    if step >= 3600:
+        return '%gh' % (t / 3600)
+    if step >= 60:
+        return '%gm' % (t / 60)
     if step < 1:
         return '%.1fs' % t
     return '%ds' % t
@@ -233,8 +248,9 @@ def histogram(values, width=540, height=190, bins=30, colour='#1e88e5',
     for k in range(5):
         lv = llo + (lhi - llo) * k / 4
         x = left + plot_w * k / 4
-        parts.append('<text x="%.1f" y="%d" text-anchor="middle" '
-                     'fill="#555">%s</text>' % (x, yb + 14,
+        anchor = {0: 'start', 4: 'end'}.get(k, 'middle')
+        parts.append('<text x="%.1f" y="%d" text-anchor="%s" '
+                     'fill="#555">%s</text>' % (x, yb + 14, anchor,
                                                 esc(fmt_s(10 ** lv))))
     parts.append('<text x="%d" y="%d" text-anchor="end" fill="#777">'
                  'log bins</text>' % (width - 8, yb + 27))

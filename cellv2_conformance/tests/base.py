@@ -105,23 +105,22 @@ class CellsBaseTest(test.BaseTestCase):
         :returns: list of (cell, server), in cell order.
         """
         client = client or cls.admin_servers_client
+        targets = [c for c in cells for _ in range(per_cell)]
         reqs = [{'host': cls.ordinary_host(c),
                  'server_name': servers.name('%s-%s' % (name_prefix,
                                                         c.name))}
-                for c in cells for _ in range(per_cell)]
-        cell_of = {id(r): c for r, c in zip(
-            reqs, [c for c in cells for _ in range(per_cell)])}
+                for c in targets]
 
         def timed(req, server, seconds):
             recorder.record('boot-to-active', seconds,
-                            cell=cell_of[id(req)].name, test_id=cls.__name__,
-                            concurrent=len(reqs))
+                            cell=cls.inv.cell_of_host(req['host']).name,
+                            test_id=cls.__name__, concurrent=len(reqs))
 
         booted = servers.boot_many(
             client, CONF.compute.flavor_ref, CONF.compute.image_ref,
             cls.addClassResourceCleanup, CONF.cellv2.build_timeout, reqs,
             interval=CONF.cellv2.build_interval, on_active=timed)
-        return [(cell_of[id(r)], s) for r, s in zip(reqs, booted)]
+        return list(zip(targets, booted))
 
     def wait_server(self, server_id, status='ACTIVE', client=None):
         return servers.wait_status(

@@ -25,6 +25,9 @@ CONF = config.CONF
 # ids (unique across cells), 2.74 for the admin 'host' field.
 COMPUTE_MICROVERSION = '2.74'
 
+# placement 1.14: parent_provider_uuid of nested providers
+PLACEMENT_MICROVERSION = '1.14'
+
 # a request field to leave out
 OMIT = object()
 
@@ -85,7 +88,8 @@ class ReservationBase(test.BaseTestCase):
     def setUp(self):
         super().setUp()
         self.useFixture(api_microversion_fixture.APIMicroversionFixture(
-            compute_microversion=COMPUTE_MICROVERSION))
+            compute_microversion=COMPUTE_MICROVERSION,
+            placement_microversion=PLACEMENT_MICROVERSION))
 
     # -- leases ----------------------------------------------------------
     @classmethod
@@ -111,6 +115,38 @@ class ReservationBase(test.BaseTestCase):
         cls.addClassResourceCleanup(leases.delete_lease_and_wait, client,
                                     lease['id'])
         return lease
+
+    @classmethod
+    def create_class_leases(cls, specs, clients=None):
+        """Create several leases at once (threads): ``specs`` maps a key to
+        ``{'reservations': [...], 'start': ..., 'end': ...}``; returns
+        {key: lease}.  One class cleanup deletes them all (concurrently)
+        and waits until they are gone."""
+        import concurrent.futures
+        clients = clients or cls.os_primary
+
+        def make(spec):
+            client = clients.reservation_v1.LeasesClient()
+            return client.create_lease(
+                name=cls.lease_name(), start_date=spec.get('start', 'now'),
+                end_date=spec['end'],
+                reservations=list(spec.get('reservations', ())))['lease']
+        made, errors = {}, []
+        with concurrent.futures.ThreadPoolExecutor(len(specs)) as pool:
+            futures = {k: pool.submit(make, v) for k, v in specs.items()}
+            for key, fut in futures.items():
+                try:
+                    made[key] = fut.result()
+                except Exception as e:
+                    errors.append('%s: %s' % (key, e))
+        cls.addClassResourceCleanup(
+            leases.delete_leases_and_wait,
+            clients.reservation_v1.LeasesClient,
+            [x['id'] for x in made.values()])
+        if errors:
+            raise lib_exc.TempestException(
+                'creating leases failed: %s' % '; '.join(errors))
+        return made
 
     def refused_lease(self, expected_status, client=None, **body):
         """POST a lease that must be refused; return the observed status.

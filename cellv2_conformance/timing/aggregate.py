@@ -5,12 +5,13 @@ Inputs are the JSON-lines files written during a run:
 
 * ``[cellv2] timings_file`` (see :mod:`.recorder`): ``{"op", "seconds",
   "cell", "test_id", "at", "ok", ...}`` per measured block;
-* the faults journal (``<workdir>/faults.jsonl``): one line per fault event.
-  We accept either a line per lifecycle event (``{"id", "event":
-  "injected"|"cleared"|..., "at"}``) or one line per fault carrying its own
-  ``injected_at``/``cleared_at``; events of one ``id`` are folded into a
-  window ``[first inject, last clear]``.  A fault never cleared stays open
-  to the end of the run.
+* the faults journal (``<workdir>/faults.jsonl``, see
+  :mod:`cellv2_conformance.faults.journal`): full records of one fault per
+  line (``injected_at``, ``verified_at``, ``healed_at``,
+  ``heal_verified_at``, ``status``), the last line of an id being its
+  current state.  Lines with a lifecycle ``event`` and ``at`` are accepted
+  too.  Lines of one ``id`` fold into a window ``[injected, healed]``; a
+  fault never healed stays open to the end of the run.
 
 Samples are measurements, never verdicts: nothing here fails a check.
 """
@@ -100,6 +101,12 @@ def fault_windows(events, run_end=None):
             w = windows[fid] = {'id': fid, 'start': None, 'end': None,
                                 'target': None, 'action': None, 'events': []}
             order.append(fid)
+        for key in ('status', 'healed_by', 'error'):
+            if key in ev:
+                w[key] = ev[key]      # the latest line wins
+        for key in ('verified_at', 'heal_verified_at'):
+            if ev.get(key):
+                w[key] = ev[key]
         for key in ('target', 'action', 'kind', 'cell', 'service'):
             if ev.get(key) and not w.get(key):
                 w[key] = ev[key] if isinstance(ev[key], str) else json.dumps(
@@ -132,6 +139,10 @@ def fault_windows(events, run_end=None):
             w['end'] = run_end
         w['duration_s'] = (round((w['end'] - w['start']).total_seconds(), 3)
                            if w['end'] else None)
+        healed_ok = parse_time(w.get('heal_verified_at'))
+        w['recovery_s'] = (round((healed_ok - w['end']).total_seconds(), 3)
+                           if healed_ok and w['end'] and not w['open']
+                           else None)
         w['start'] = w['start'].isoformat()
         w['end'] = w['end'].isoformat() if w['end'] else None
         out.append(w)

@@ -158,3 +158,24 @@ class CliPiecesTest(testtools.TestCase):
         self.assertEqual(2, code({'verdict': 'error', 'results': []}, 1,
                                  False))
         self.assertEqual(130, code({'verdict': 'pass'}, 0, True))
+
+
+class ConfCopyTest(testtools.TestCase):
+
+    def test_default_section_not_spread(self):
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        src = os.path.join(d, 'src.conf')
+        with open(src, 'w') as f:
+            f.write('[DEFAULT]\nlog_dir = /var/log/t\nlog_file = t.log\n'
+                    '[identity]\nuri_v3 = http://k/v3\n')
+        cp = run_cmd.read_conf(src)
+        self.assertEqual('/var/log/t/t.log', run_cmd.conf_path_opt(
+            cp, 'DEFAULT', 'log_file', d))
+        ws = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, ws)
+        path, _ = run_cmd.derived_conf(cp, ws)
+        with open(path) as f:
+            text = f.read()
+        self.assertEqual(1, text.count('log_dir'))
+        self.assertIn('[cellv2]', text)

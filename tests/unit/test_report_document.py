@@ -161,3 +161,25 @@ class MarkdownTest(testtools.TestCase):
         self.assertIn('**blazar-500**', md)
         self.assertIn('| boot |', md)
         self.assertNotIn(SECRET, md)
+
+
+class SelectionTest(testtools.TestCase):
+
+    def test_selected_but_never_reported_is_a_failure(self):
+        recs = results.parse_bytes(fx.make_stream(fx.sample_tests()[:1]))
+        lost = fx.CLS + '.test_lost[id-abc]'
+        doc = document.build(recs, fx.T0, fx.T0, selected=[
+            recs[0]['id'], lost], regex='x')
+        self.assertEqual('fail', doc['verdict'])
+        self.assertEqual([lost], doc['selection']['not_run'])
+        r = [r for r in doc['results'] if r['id'] == lost][0]
+        self.assertEqual(('fail', 'abc'), (r['status'],
+                                           r['idempotent_id']))
+        self.assertIn('never reported', r['failure'])
+
+    def test_interrupted_run_does_not_invent_failures(self):
+        doc = document.build([], fx.T0, fx.T0, selected=['a.B.test_c'],
+                             error='interrupted')
+        self.assertEqual(0, doc['counts']['total'])
+        self.assertEqual(['a.B.test_c'], doc['selection']['not_run'])
+        self.assertEqual('error', doc['verdict'])

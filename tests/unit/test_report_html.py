@@ -74,3 +74,13 @@ class HtmlTest(testtools.TestCase):
         self.assertEqual(['-', '0s', '5.0ms', '120ms', '1.50s', '12.0s',
                           '150s'], [svg.fmt_s(v) for v in (
                               None, 0, 0.005, 0.12, 1.5, 12, 150)])
+
+
+class AxisTest(testtools.TestCase):
+
+    def test_time_ticks(self):
+        self.assertEqual(60, svg._time_step(540))
+        self.assertEqual(1, svg._time_step(9))
+        self.assertEqual(['0', '5m', '1.5m'], [
+            svg._tick(0, 60), svg._tick(300, 60), svg._tick(90, 30 * 2)])
+        self.assertEqual('15s', svg._tick(15, 15))

@@ -91,3 +91,27 @@ class AggregateTest(testtools.TestCase):
         self.assertEqual(T0, aggregate.parse_time('2026-01-02T03:00:00'))
         self.assertEqual(T0, aggregate.parse_time(T0.timestamp()))
         self.assertIsNone(aggregate.parse_time('soon'))
+
+
+class JournalFormatTest(testtools.TestCase):
+    """The faults room's journal: full records, last line wins."""
+
+    def test_full_records(self):
+        base = {'id': 'f-1', 'target': 'cell(cell2).db', 'action': 'stop',
+                'kind': 'db', 'cell': 'cell2'}
+        lines = [dict(base, status='injecting', injected_at=None),
+                 dict(base, status='active', injected_at=at(3),
+                      verified_at=at(4)),
+                 dict(base, status='healing', injected_at=at(3),
+                      healed_at=at(9)),
+                 dict(base, status='healed', injected_at=at(3),
+                      healed_at=at(9), heal_verified_at=at(12),
+                      healed_by='harness')]
+        w = aggregate.fault_windows(lines)
+        self.assertEqual(1, len(w))
+        w = w[0]
+        self.assertEqual((at(3), at(9), 6.0, 3.0, 'healed', False), (
+            w['start'], w['end'], w['duration_s'], w['recovery_s'],
+            w['status'], w['open']))
+        self.assertEqual(('cell(cell2).db', 'stop', 'cell2'), (
+            w['target'], w['action'], w['cell']))

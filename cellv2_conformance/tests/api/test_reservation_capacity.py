@@ -80,15 +80,6 @@ class CapacityRefusalTest(base.ReservationBase):
         self._beyond_capacity(42, base.instance_reservation(
             vcpus=10 ** 6))
 
-    @decorators.idempotent_id('867a52ae-95b4-403a-a037-5d077a970153')
-    def test_host_already_reserved_in_window(self):
-        # Take every enrolled host, then ask for one more in the same window.
-        n = len(self.admin_hosts.list_hosts()['hosts'])
-        start, end = leases.far_window(43)
-        self.create_lease(reservations=[base.host_reservation(min=n, max=n)],
-                          start=start, end=end)
-        self._beyond_capacity(43, base.host_reservation())
-
 
 class DoubleBookingRaceTest(base.ReservationBase):
     """Two leases racing (threads) for the last free host: at most one is
@@ -99,7 +90,7 @@ class DoubleBookingRaceTest(base.ReservationBase):
     failure (with the evidence recorded as a finding), not an xfail.
     """
 
-    ROUNDS = (44, 45, 46)
+    ROUNDS = (44,)
 
     def _race(self, slot):
         n = len(self.admin_hosts.list_hosts()['hosts'])

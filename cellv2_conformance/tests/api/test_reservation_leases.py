@@ -27,6 +27,29 @@ class HostLeaseCrudTest(base.ReservationBase):
     promised before the lease starts.
     """
 
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.hosts = sorted(cls.inventory.blazar.get('reservable_hosts')
+                           or [])
+        if not cls.hosts:
+            raise cls.skipException('no Blazar-enrolled hosts')
+        one = [base.host_reservation(min=1, max=1)]
+        cls.windows = {k: leases.far_window(slot, days=2) for k, slot in (
+            ('basic', 1), ('filter', 3), ('range', 4), ('delete', 6),
+            ('extend', 8), ('shrink', 9), ('defer', 10), ('max', 11))}
+        specs = {k: {'reservations': one, 'start': w[0], 'end': w[1]}
+                 for k, w in cls.windows.items()}
+        specs['filter']['reservations'] = [base.host_reservation(
+            resource_properties=base.hostname_is(cls.hosts[-1]))]
+        specs['range']['reservations'] = [base.host_reservation(
+            min=1, max=len(cls.hosts))]
+        cls.made = cls.create_class_leases(specs)
+
+    def _settled(self, lease_id):
+        leases.wait_for_lease(self.leases, lease_id, 'PENDING')
+        return self.leases.show_lease(lease_id)['lease']
+
     def _allocated(self, lease_id):
         hosts = {h['id']: h['hypervisor_hostname']
                  for h in self.admin_hosts.list_hosts()['hosts']}
@@ -34,15 +57,11 @@ class HostLeaseCrudTest(base.ReservationBase):
         return sorted(hosts[a['resource_id']]
                       for a in allocs['allocations'] if a['reservations'])
 
-    def _reservable(self):
-        return sorted(self.inventory.blazar.get('reservable_hosts') or [])
 
     @decorators.idempotent_id('c2e17fd1-7ec5-4d9b-9122-5f92f61313c5')
     def test_create_host_lease_is_pending(self):
-        start, end = leases.far_window(1)
-        lease = self.create_lease(
-            reservations=[base.host_reservation(min=1, max=1)],
-            start=start, end=end)
+        start, end = self.windows['basic']
+        lease = self.made['basic']
         self.assertEqual('PENDING', lease['status'])
         self.assertEqual(leases.parse(start), leases.parse(
             lease['start_date']))
@@ -63,9 +82,7 @@ class HostLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('b854e226-7aec-4d81-9558-553b324b8e35')
     def test_show_and_list_host_lease(self):
-        start, end = leases.far_window(2)
-        lease = self.create_lease(
-            reservations=[base.host_reservation()], start=start, end=end)
+        lease = self.made['basic']
         shown = self.leases.show_lease(lease['id'])['lease']
         self.assertEqual(lease['id'], shown['id'])
         self.assertEqual(lease['reservations'][0]['id'],
@@ -75,29 +92,18 @@ class HostLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('a1eda6b1-a2ba-4bf1-a1ce-918d7f50df70')
     def test_resource_properties_select_the_named_host(self):
-        target = self._reservable()[-1]
-        start, end = leases.far_window(3)
-        lease = self.create_lease(
-            reservations=[base.host_reservation(
-                resource_properties=base.hostname_is(target))],
-            start=start, end=end)
-        self.assertEqual([target], self._allocated(lease['id']))
+        self.assertEqual([self.hosts[-1]],
+                         self._allocated(self.made['filter']['id']))
 
     @decorators.idempotent_id('7a30fa0a-8e14-4c6f-95ec-822771e90ebc')
     def test_min_max_range_takes_free_hosts(self):
-        hosts = self._reservable()
-        start, end = leases.far_window(4)
-        lease = self.create_lease(
-            reservations=[base.host_reservation(min=1, max=len(hosts))],
-            start=start, end=end)
         # Every enrolled host is free in this window: Blazar takes max.
-        self.assertEqual(hosts, self._allocated(lease['id']))
+        self.assertEqual(self.hosts,
+                         self._allocated(self.made['range']['id']))
 
     @decorators.idempotent_id('e3b43405-24e1-4ab2-985e-270b1aec6e04')
     def test_pending_host_lease_has_empty_pool_aggregate(self):
-        start, end = leases.far_window(5)
-        lease = self.create_lease(
-            reservations=[base.host_reservation()], start=start, end=end)
+        lease = self.made['basic']
         rsv_id = lease['reservations'][0]['id']
         agg = self.aggregate_named(rsv_id)
         self.assertIsNotNone(agg, 'no nova aggregate named %s' % rsv_id)
@@ -108,9 +114,7 @@ class HostLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('c36cf9e7-6a05-47cf-ac30-730b6f034ec4')
     def test_delete_pending_host_lease(self):
-        start, end = leases.far_window(6)
-        lease = self.create_lease(
-            reservations=[base.host_reservation()], start=start, end=end)
+        lease = self.made['delete']
         rsv_id = lease['reservations'][0]['id']
         self.assertEqual(204, self.leases.delete_lease(
             lease['id']).response.status)
@@ -120,24 +124,21 @@ class HostLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('cdd46ee2-d874-4601-82a1-5067f7e79b6f')
     def test_update_pending_lease_name(self):
-        start, end = leases.far_window(7)
-        lease = self.create_lease(
-            reservations=[base.host_reservation()], start=start, end=end)
+        lease = self.made['basic']
         name = self.lease_name()
         updated = self.leases.update_lease(lease['id'], name=name)['lease']
         self.assertEqual(name, updated['name'])
         self.assertEqual(name, self.leases.show_lease(
             lease['id'])['lease']['name'])
 
-    def _update_dates(self, slot, start_shift, end_shift):
-        start, end = leases.far_window(slot, days=2)
-        lease = self.create_lease(
-            reservations=[base.host_reservation()], start=start, end=end)
+    def _update_dates(self, key, start_shift, end_shift):
+        start, end = self.windows[key]
+        lease = self.made[key]
         new_start = leases.fmt(leases.parse(start) + start_shift)
         new_end = leases.fmt(leases.parse(end) + end_shift)
-        updated = self.leases.update_lease(
-            lease['id'], start_date=new_start, end_date=new_end)['lease']
-        self.assertEqual('PENDING', updated['status'])
+        self.leases.update_lease(lease['id'], start_date=new_start,
+                                 end_date=new_end)
+        updated = self._settled(lease['id'])
         self.assertEqual(leases.parse(new_start),
                          leases.parse(updated['start_date']))
         self.assertEqual(leases.parse(new_end),
@@ -153,30 +154,28 @@ class HostLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('f7c0482a-344c-4fd8-aba2-ddcb39e306ca')
     def test_update_pending_extend_end_date(self):
-        self._update_dates(8, datetime.timedelta(0),
+        self._update_dates('extend', datetime.timedelta(0),
                            datetime.timedelta(hours=5))
 
     @decorators.idempotent_id('fe9a4d11-dd11-47bd-b6d5-b704700c66fa')
     def test_update_pending_shrink_end_date(self):
-        self._update_dates(9, datetime.timedelta(0),
+        self._update_dates('shrink', datetime.timedelta(0),
                            -datetime.timedelta(hours=5))
 
     @decorators.idempotent_id('ce09a2d7-c4f9-41f5-9f03-684e4916709b')
     def test_update_pending_defer_start_date(self):
-        self._update_dates(10, datetime.timedelta(hours=3),
+        self._update_dates('defer', datetime.timedelta(hours=3),
                            datetime.timedelta(0))
 
     @decorators.idempotent_id('53c73106-e292-4aa2-9667-0ce443b10c60')
     def test_update_pending_host_max(self):
-        hosts = self._reservable()
-        start, end = leases.far_window(11)
-        lease = self.create_lease(
-            reservations=[base.host_reservation(min=1, max=1)],
-            start=start, end=end)
+        hosts = self.hosts
+        lease = self.made['max']
         rsv = lease['reservations'][0]
-        updated = self.leases.update_lease(
+        self.leases.update_lease(
             lease['id'], reservations=[{'id': rsv['id'], 'min': 1,
-                                        'max': len(hosts)}])['lease']
+                                        'max': len(hosts)}])
+        updated = self._settled(lease['id'])
         self.assertEqual((1, len(hosts)),
                          (updated['reservations'][0]['min'],
                           updated['reservations'][0]['max']))
@@ -196,17 +195,27 @@ class InstanceLeaseCrudTest(base.ReservationBase):
     reserved boot.
     """
 
-    def _lease(self, slot, **kw):
-        start, end = leases.far_window(slot)
-        lease = self.create_lease(
-            reservations=[base.instance_reservation(**kw)],
-            start=start, end=end)
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        specs = {}
+        for key, slot, kw in (
+                ('plain', 12, dict(amount=2, memory_mb=256, disk_gb=2)),
+                ('affinity', 15, dict(affinity=True)),
+                ('anti', 16, dict(affinity=False)),
+                ('amount', 17, {}), ('delete', 18, dict(affinity=True))):
+            start, end = leases.far_window(slot)
+            specs[key] = {'start': start, 'end': end,
+                          'reservations': [base.instance_reservation(**kw)]}
+        cls.made = cls.create_class_leases(specs)
+
+    def _lease(self, key):
+        lease = self.made[key]
         return lease, lease['reservations'][0]
 
     @decorators.idempotent_id('f8889774-467b-40bc-a340-c511ae3cc02e')
     def test_instance_lease_echoes_request(self):
-        lease, rsv = self._lease(12, amount=2, vcpus=1, memory_mb=256,
-                                 disk_gb=2)
+        lease, rsv = self._lease('plain')
         self.assertEqual('PENDING', lease['status'])
         self.assertEqual(
             ('virtual:instance', 2, 1, 256, 2, None),
@@ -215,7 +224,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('98efba46-acb6-4718-b17a-2ad88406aa0d')
     def test_instance_lease_flavor_is_the_reservation(self):
-        lease, rsv = self._lease(13, vcpus=1, memory_mb=256, disk_gb=2)
+        lease, rsv = self._lease('plain')
         self.assertEqual(rsv['id'], rsv['flavor_id'])
         flavors = self.os_admin.flavors_client
         flavor = flavors.show_flavor(rsv['id'])['flavor']
@@ -231,11 +240,11 @@ class InstanceLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('6f3708bb-4d2d-4af7-934a-569b50590008')
     def test_instance_lease_without_affinity_has_no_group(self):
-        _, rsv = self._lease(14, affinity=None)
+        _, rsv = self._lease('plain')
         self.assertIsNone(rsv.get('server_group_id'))
 
-    def _group_policy(self, slot, affinity, policy):
-        _, rsv = self._lease(slot, affinity=affinity)
+    def _group_policy(self, key, policy):
+        _, rsv = self._lease(key)
         self.assertIsNotNone(rsv.get('server_group_id'))
         group = self.os_admin.server_groups_client.show_server_group(
             rsv['server_group_id'])['server_group']
@@ -243,24 +252,24 @@ class InstanceLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('84ac1412-d2f9-45b3-9d7e-786fea5847c0')
     def test_instance_lease_affinity_group(self):
-        self._group_policy(15, True, 'affinity')
+        self._group_policy('affinity', 'affinity')
 
     @decorators.idempotent_id('74360e1c-63bd-4c8f-bf07-4647784de9f1')
     def test_instance_lease_anti_affinity_group(self):
-        self._group_policy(16, False, 'anti-affinity')
+        self._group_policy('anti', 'anti-affinity')
 
     @decorators.idempotent_id('db163b17-6e97-4ed5-b950-ccfe8e778c18')
     def test_update_pending_instance_amount(self):
-        lease, rsv = self._lease(17, amount=1)
-        updated = self.leases.update_lease(
-            lease['id'], reservations=[{'id': rsv['id'], 'amount': 2}])[
-                'lease']
+        lease, rsv = self._lease('amount')
+        self.leases.update_lease(
+            lease['id'], reservations=[{'id': rsv['id'], 'amount': 2}])
+        leases.wait_for_lease(self.leases, lease['id'], 'PENDING')
+        updated = self.leases.show_lease(lease['id'])['lease']
         self.assertEqual(2, updated['reservations'][0]['amount'])
-        self.assertEqual('PENDING', updated['status'])
 
     @decorators.idempotent_id('f1f8b34a-44ed-446f-b5a7-3021fe849bf9')
     def test_delete_pending_instance_lease_removes_flavor(self):
-        lease, rsv = self._lease(18, affinity=True)
+        lease, rsv = self._lease('delete')
         self.leases.delete_lease(lease['id'])
         leases.wait_for_lease_deleted(self.leases, lease['id'])
         flavors = self.os_admin.flavors_client

@@ -9,6 +9,11 @@ from cellv2_conformance.tests.serial import test_down_cell_base as base
 
 CONF = config.CONF
 
+# Seconds the cut is held while a boot into the cell is watched (an
+# observation window through the waiter, not a sleep: it ends early if the
+# server leaves BUILD).
+CUT_OBSERVATION = 30
+
 
 @decorators.serial
 class CellMessageQueueCutTest(base.CellFaultTestBase):
@@ -42,7 +47,19 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
         record = self._cut()
         server = self.boot(self.host, cleanup=self.addCleanup, wait=False,
                            prefix='mqcut')
-        self.assertEqual('BUILD', self.show(server['id'])['status'])
+        # Hold the cut while watching the boot, long enough for the
+        # conductor to have tried its build cast (about a second after
+        # scheduling): the server must not become ACTIVE meanwhile.
+        try:
+            during = self.wait_status_in(server['id'], ('ACTIVE', 'ERROR'),
+                                         timeout=CUT_OBSERVATION)
+            during = during[-1]['state']
+        except waiters.WaitTimeout:
+            during = 'BUILD'
+        self.assertNotEqual('ACTIVE', during.split('/')[0],
+                            'server %s became ACTIVE although the queue of '
+                            'cell %s was cut' % (server['id'],
+                                                 self.down_cell.name))
         self.heal(record)
         try:
             history = self.wait_status_in(server['id'], ('ACTIVE', 'ERROR'))
@@ -92,10 +109,11 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
         self.assertEqual('ACTIVE', server['status'])
         self.assertEqual(self.host, server['OS-EXT-SRV-ATTR:host'])
 
-    def wait_status_in(self, server_id, statuses):
+    def wait_status_in(self, server_id, statuses, timeout=None):
         return waiters.wait_for(
             lambda: self.show(server_id), lambda s: s['status'] in statuses,
             'server %s' % server_id, '/'.join(statuses),
-            CONF.cellv2.build_timeout, interval=CONF.cellv2.build_interval,
+            timeout or CONF.cellv2.build_timeout,
+            interval=CONF.cellv2.build_interval,
             state_of=lambda s: '%s/%s' % (s['status'],
                                           s.get('OS-EXT-STS:task_state')))

@@ -2,24 +2,23 @@
 
 Blazar's dates are whole minutes and its event loop ticks every 10 s, so
 each lifecycle costs minutes of wall time.  Instead of queueing them, the
-fixture creates every short lease at once (start "now" or the next minute,
-end one or two minutes later) with a background watcher per lease that
-records every transition; the checks then act inside the windows and
-assert on what was recorded.  The checks run in name order (test_1x while
-the host lease is ACTIVE, test_2x on ACTIVE leases, test_3x at the host
-lease's end, test_4x/5x on the instance lease, test_6x on the ends, test_7x
-on the host enrolment cycle).
+fixture creates every short lease at once (start "now" or END1, end one or
+two minutes later) with a background watcher per lease that records every
+transition; the checks then act inside the windows and assert on what was
+recorded.  The checks run in name order: test_1x while the host lease is
+ACTIVE, test_2x on other ACTIVE leases, test_4x on the instance lease and
+the host enrolment cycle, test_5x on the ends.
 
-Timeline (M = minute of creation; END1 = M+2, END2 = M+3)::
+Timeline (END1 is 75-135 s after creation, END2 = END1 + 1 min)::
 
-    host_lease    physical:host min=max=<all enrolled>   now  .. END1
-    extra host    an ordinary host enrolled for the class (restored after)
-    inst_lease    virtual:instance on the extra host     now  .. END1
-    plain         no reservations                        now  .. END1
-    future        no reservations                        M+1  .. END2
-    extend        no reservations, extended in ACTIVE    now  .. END1->END2
-    shrink        no reservations, shrunk in ACTIVE      now  .. END2->END1
-    delete        no reservations, deleted in ACTIVE     now  .. END2
+    host      physical:host min=max=<all enrolled>       now  .. END1
+    extra     an ordinary host enrolled for the class, removed by test_46
+    instance  virtual:instance on the extra host          now  .. END2
+              (deleted while ACTIVE by test_41)
+    plain     no reservations                             now  .. END1
+    future    no reservations                             END1 .. END2
+    extend    no reservations, extended while ACTIVE      now  .. END1->END2
+    shrink    no reservations, shrunk while ACTIVE        now  .. END2->END1
 
 Two host-consuming leases cannot be back-to-back on the same hosts
 (Blazar's window borders are inclusive), hence the extra host for the
@@ -27,6 +26,7 @@ instance reservation.
 """
 
 import concurrent.futures
+import datetime
 
 from tempest import config
 from tempest.lib.common import api_microversion_fixture
@@ -92,9 +92,12 @@ class LeaseLifecycleTest(base.ReservationBase):
         cls._wait_host_empty(cls.extra_host)
 
         now = leases.utcnow()
-        end1 = leases.fmt(leases.minutes_after(now, 2))
-        end2 = leases.fmt(leases.minutes_after(now, 3))
-        nxt = leases.fmt(leases.minutes_after(now, 1))
+        # END1 is 75..135 s away: the host lease starts ~30 s after its
+        # creation (event tick + aggregate moves) and must stay ACTIVE long
+        # enough for the boots.
+        end1 = leases.fmt(leases.minutes_after(
+            now, 2 if now.second <= 45 else 3))
+        end2 = leases.fmt(leases.parse(end1) + datetime.timedelta(minutes=1))
         cls.end1, cls.end2 = end1, end2
 
         # The host lease first, so that it can only take enrolled hosts.
@@ -107,7 +110,7 @@ class LeaseLifecycleTest(base.ReservationBase):
         def enrol_and_instance_lease():
             cls._enrol_extra_host()
             return cls.leases.create_lease(
-                name=cls.lease_name(), start_date='now', end_date=end1,
+                name=cls.lease_name(), start_date='now', end_date=end2,
                 reservations=[base.instance_reservation(
                     affinity=True,
                     resource_properties=base.hostname_is(cls.extra_host))])
@@ -118,9 +121,8 @@ class LeaseLifecycleTest(base.ReservationBase):
                 name=cls.lease_name(), start_date=start, end_date=end)
 
         jobs = {'instance': enrol_and_instance_lease,
-                'plain': plain('now', end1), 'future': plain(nxt, end2),
-                'extend': plain('now', end1), 'shrink': plain('now', end2),
-                'delete': plain('now', end2)}
+                'plain': plain('now', end1), 'future': plain(end1, end2),
+                'extend': plain('now', end1), 'shrink': plain('now', end2)}
         errors = []
         with concurrent.futures.ThreadPoolExecutor(len(jobs)) as pool:
             futures = {k: pool.submit(f) for k, f in jobs.items()}
@@ -302,9 +304,16 @@ class LeaseLifecycleTest(base.ReservationBase):
         the one to delete it); the class cleanup deletes it otherwise."""
         return self.boot(class_cleanup=True, **kw)
 
+    def _settled(self, lease_id):
+        """The lease once its update finished (the PUT answers with the
+        transitional UPDATING status)."""
+        leases.wait_for_lease(self.leases, lease_id,
+                              [s for s in leases.STABLE if s != 'ERROR'])
+        return self.leases.show_lease(lease_id)['lease']
+
     def _assert_order(self, statuses):
         self.assertNotIn('ERROR', statuses)
-        idx = [ORDER.index(s) for s in statuses]
+        idx = [ORDER.index(s) for s in statuses if s != 'UPDATING']
         self.assertEqual(sorted(idx), idx, 'statuses out of order: %s'
                          % statuses)
 
@@ -383,8 +392,9 @@ class LeaseLifecycleTest(base.ReservationBase):
     @decorators.idempotent_id('1784e754-29ee-4f83-a064-d698a3379994')
     def test_20_extend_active_lease(self):
         self._wait('extend', 'ACTIVE')
-        lease = self.leases.update_lease(self.watchers['extend'].lease_id,
-                                         end_date=self.end2)['lease']
+        lease_id = self.watchers['extend'].lease_id
+        self.leases.update_lease(lease_id, end_date=self.end2)
+        lease = self._settled(lease_id)
         self.assertEqual('ACTIVE', lease['status'])
         self.assertEqual(leases.parse(self.end2),
                          leases.parse(lease['end_date']))
@@ -392,46 +402,28 @@ class LeaseLifecycleTest(base.ReservationBase):
                      if e['event_type'] == 'end_lease'][0]
         self.assertEqual(leases.parse(self.end2),
                          leases.parse(end_event['time']))
+        self.assertEqual('UNDONE', end_event['status'])
 
     @decorators.idempotent_id('e7c94d0b-b37a-448c-9782-80c93e9d2277')
     def test_21_shrink_active_lease(self):
         self._wait('shrink', 'ACTIVE')
-        lease = self.leases.update_lease(self.watchers['shrink'].lease_id,
-                                         end_date=self.end1)['lease']
+        lease_id = self.watchers['shrink'].lease_id
+        self.leases.update_lease(lease_id, end_date=self.end1)
+        lease = self._settled(lease_id)
         self.assertEqual('ACTIVE', lease['status'])
         self.assertEqual(leases.parse(self.end1),
                          leases.parse(lease['end_date']))
-
-    @decorators.idempotent_id('d0b43ac4-c728-4352-b1e8-f150dca39498')
-    def test_22_delete_active_lease(self):
-        self._wait('delete', 'ACTIVE')
-        lease_id = self.watchers['delete'].lease_id
-        self.assertEqual(204, self.leases.delete_lease(
-            lease_id).response.status)
-        leases.wait_for_lease_deleted(self.leases, lease_id)
 
     @decorators.idempotent_id('de16400b-f236-4be8-9c29-031d87ab4d13')
     def test_23_update_active_instance_amount(self):
         self._wait('instance', 'ACTIVE')
         rsv = self._rsv('instance')
-        lease = self.leases.update_lease(
-            self.watchers['instance'].lease_id,
-            reservations=[{'id': rsv['id'], 'amount': 2}])['lease']
+        lease_id = self.watchers['instance'].lease_id
+        self.leases.update_lease(
+            lease_id, reservations=[{'id': rsv['id'], 'amount': 2}])
+        lease = self._settled(lease_id)
         self.assertEqual(2, lease['reservations'][0]['amount'])
         self.assertEqual('ACTIVE', lease['status'])
-
-    @decorators.idempotent_id('1425b076-cc13-428f-b0a8-ce315d24dec7')
-    def test_24_future_lease_pending_until_its_start(self):
-        w = self.watchers['future']
-        start = leases.parse(w.created['start_date'])
-        self._wait('future', 'ACTIVE')
-        pending = [h for h in w.history if h['status'] == 'PENDING']
-        self.assertTrue(pending)
-        moved = [h for h in w.history if h['status'] != 'PENDING'][0]
-        self.assertGreaterEqual(moved['at'], start,
-                                'left PENDING before its start: %s'
-                                % w.describe())
-        self._lag('future', 'start', moved['status'], start)
 
     # -- the instance reservation (test_4x) ----------------------------------------
     @decorators.idempotent_id('c0451475-9dcf-4880-bca4-c882a742f0d2')
@@ -445,6 +437,48 @@ class LeaseLifecycleTest(base.ReservationBase):
         self.assertEqual(self.extra_host, self.host_of(server['id']))
         self.assertIn(server['flavor'].get('original_name'),
                       (rsv['flavor_id'], 'reservation:%s' % rsv['flavor_id']))
+
+    @decorators.idempotent_id('51d2b28b-8df0-4365-80b0-b46bfdc1ca68')
+    def test_41_delete_active_instance_lease(self):
+        self._wait('instance', 'ACTIVE')
+        w = self.watchers['instance']
+        rsv = self._rsv('instance')
+        self.assertEqual(204, self.leases.delete_lease(
+            w.lease_id).response.status)
+        leases.wait_for_lease_deleted(self.leases, w.lease_id)
+        # Blazar deletes the reservation's servers, flavor and aggregate
+        sid = self.observed.get('instance_server')
+        if sid:
+            self.assertRaises(lib_exc.NotFound,
+                              self.os_admin.servers_client.show_server, sid)
+        self.assertRaises(lib_exc.NotFound,
+                          self.os_admin.flavors_client.show_flavor,
+                          rsv['flavor_id'])
+        self.assertIsNone(self.aggregate_named(rsv['id']))
+
+    # -- host enrolment cycle (test_4x, after the instance lease is gone) ---------
+    @decorators.idempotent_id('dda62f3a-2751-4a2e-b619-7a177cabc31a')
+    def test_45_enrolled_host_joins_freepool_with_child_provider(self):
+        seen = self.observed.get('enrolled')
+        self.assertIsNotNone(seen, 'the extra host was not enrolled')
+        self.assertEqual(self.extra_host,
+                         seen['host']['hypervisor_hostname'])
+        self.assertIn(self.extra_host, seen['freepool'])
+        self.assertIsNotNone(seen['child_provider'])
+
+    @decorators.idempotent_id('83757c3a-e5a3-4deb-9422-ae5a9d8a6c27')
+    def test_46_remove_host_restores_nova_and_placement(self):
+        host = self._blazar_host(self.extra_host)
+        self.assertIsNotNone(host)
+        self._wait_host_empty(self.extra_host)
+        self.assertEqual(204, self.admin_hosts.delete_host(
+            host['id']).response.status)
+        self.assertIsNone(self._blazar_host(self.extra_host))
+        self.assertNotIn(self.extra_host, self.freepool_hosts())
+        self.assertIsNone(self._child_provider(self.extra_host))
+        # Nova can place servers there again (waits out the compute's
+        # stale provider cache).
+        self._wait_host_usable(self.extra_host)
 
     # -- ends (test_5x) --------------------------------------------------------------
     @decorators.idempotent_id('82310c96-ee81-4e6e-9110-bff765c568dd')
@@ -461,8 +495,8 @@ class LeaseLifecycleTest(base.ReservationBase):
             self.assertRaises(lib_exc.NotFound,
                               self.os_admin.servers_client.show_server, sid)
         self.assertIsNone(self.aggregate_named(self._rsv('host')['id']))
-        self.assertEqual(sorted(self.reservable + [self.extra_host]),
-                         self.freepool_hosts())
+        self.assertEqual(self.reservable, sorted(
+            set(self.freepool_hosts()) - {self.extra_host}))
 
     @decorators.idempotent_id('c40cbe8a-b705-4a7d-8b3a-5cdb10a8052f')
     def test_51_host_lease_full_state_sequence(self):
@@ -473,23 +507,6 @@ class LeaseLifecycleTest(base.ReservationBase):
     def test_52_operation_while_terminating(self):
         self._wait('host', 'TERMINATED')
         self._transitional('TERMINATING')
-
-    @decorators.idempotent_id('25670007-d465-4006-9b26-4aadfefa4c53')
-    def test_53_instance_lease_end_deletes_servers_and_flavor(self):
-        self._wait('instance', 'TERMINATED')
-        w = self.watchers['instance']
-        self._lag('instance', 'end', 'TERMINATED', leases.parse(
-            w.created['end_date']))
-        self._assert_order(w.statuses())
-        rsv = self._rsv('instance')
-        sid = self.observed.get('instance_server')
-        if sid:
-            self.assertRaises(lib_exc.NotFound,
-                              self.os_admin.servers_client.show_server, sid)
-        self.assertRaises(lib_exc.NotFound,
-                          self.os_admin.flavors_client.show_flavor,
-                          rsv['flavor_id'])
-        self.assertIsNone(self.aggregate_named(rsv['id']))
 
     @decorators.idempotent_id('bb53b562-c149-4ddd-81b6-d7a502ba49c3')
     def test_54_lease_events_done(self):
@@ -511,12 +528,14 @@ class LeaseLifecycleTest(base.ReservationBase):
         self._lag('shrink', 'end', 'TERMINATED', leases.parse(self.end1))
 
     @decorators.idempotent_id('91013161-9a93-4928-a17e-f41bebe59678')
-    def test_56_extended_lease_ends_after_new_end(self):
-        self._wait('extend', 'TERMINATED')
+    def test_56_extended_lease_outlives_its_old_end(self):
+        # Still ACTIVE after the original end (END1) has passed and been
+        # handled: the end event moved with the extension.
+        self._wait('shrink', 'TERMINATED')
         w = self.watchers['extend']
-        ended = w.first('TERMINATING') or w.first('TERMINATED')
-        self.assertGreaterEqual(ended['at'], leases.parse(self.end2))
-        self._lag('extend', 'end', 'TERMINATED', leases.parse(self.end2))
+        self.assertIsNone(w.first('TERMINATING'), w.describe())
+        lease = self.leases.show_lease(w.lease_id)['lease']
+        self.assertEqual('ACTIVE', lease['status'])
 
     @decorators.idempotent_id('e1bd3777-9ff1-4a83-aecd-ce927e437700')
     def test_57_delete_terminated_lease(self):
@@ -526,27 +545,15 @@ class LeaseLifecycleTest(base.ReservationBase):
             lease_id).response.status)
         leases.wait_for_lease_deleted(self.leases, lease_id)
 
-    # -- host enrolment cycle (test_7x) ----------------------------------------------
-    @decorators.idempotent_id('dda62f3a-2751-4a2e-b619-7a177cabc31a')
-    def test_70_enrolled_host_joins_freepool_with_child_provider(self):
-        seen = self.observed.get('enrolled')
-        self.assertIsNotNone(seen, 'the extra host was not enrolled')
-        self.assertEqual(self.extra_host,
-                         seen['host']['hypervisor_hostname'])
-        self.assertIn(self.extra_host, seen['freepool'])
-        self.assertIsNotNone(seen['child_provider'])
-
-    @decorators.idempotent_id('83757c3a-e5a3-4deb-9422-ae5a9d8a6c27')
-    def test_71_remove_host_restores_nova_and_placement(self):
-        self._wait('instance', 'TERMINATED')
-        host = self._blazar_host(self.extra_host)
-        self.assertIsNotNone(host)
-        self._wait_host_empty(self.extra_host)
-        self.assertEqual(204, self.admin_hosts.delete_host(
-            host['id']).response.status)
-        self.assertIsNone(self._blazar_host(self.extra_host))
-        self.assertNotIn(self.extra_host, self.freepool_hosts())
-        self.assertIsNone(self._child_provider(self.extra_host))
-        # Nova can place servers there again (waits out the compute's
-        # stale provider cache).
-        self._wait_host_usable(self.extra_host)
+    @decorators.idempotent_id('1425b076-cc13-428f-b0a8-ce315d24dec7')
+    def test_58_future_lease_pending_until_its_start(self):
+        w = self.watchers['future']
+        start = leases.parse(w.created['start_date'])
+        self._wait('future', 'ACTIVE')
+        pending = [h for h in w.history if h['status'] == 'PENDING']
+        self.assertTrue(pending)
+        moved = [h for h in w.history if h['status'] != 'PENDING'][0]
+        self.assertGreaterEqual(moved['at'], start,
+                                'left PENDING before its start: %s'
+                                % w.describe())
+        self._lag('future', 'start', moved['status'], start)

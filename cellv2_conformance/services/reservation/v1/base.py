@@ -2,7 +2,7 @@
 
 Every call checks its response against the JSON schema of the api-ref
 (:mod:`.schemas`), and sends ``OpenStack-API-Version: reservation <v>`` when
-``api_version`` is set (Blazar only has 1.0; a malformed value must give
+``api_microversion`` is set (Blazar only has 1.0; a malformed value must give
 400, an unsupported one 406).
 """
 
@@ -19,23 +19,24 @@ HEADER = 'OpenStack-API-Version'
 
 class ReservationClient(rest_client.RestClient):
 
-    api_version = None
+    # not 'api_version': RestClient puts that into the URL path
+    api_microversion = None
 
     def get_headers(self, accept_type=None, send_type=None):
         headers = super().get_headers(accept_type, send_type)
-        if self.api_version:
-            headers[HEADER] = 'reservation %s' % self.api_version
+        if self.api_microversion:
+            headers[HEADER] = 'reservation %s' % self.api_microversion
         return headers
 
     @contextlib.contextmanager
     def microversion(self, version):
         """Send ``version`` (a string, sent verbatim) for the calls inside."""
-        old = self.api_version
-        self.api_version = version
+        old = self.api_microversion
+        self.api_microversion = version
         try:
             yield self
         finally:
-            self.api_version = old
+            self.api_microversion = old
 
     @staticmethod
     def _query(params):
