@@ -1,7 +1,8 @@
 """`fault`: inject, heal and list faults on a deployment.
 
     cellv2-conformance fault targets  --workdir W
-    cellv2-conformance fault inject   --workdir W --target cell2.db --action stop [--ttl 300] [--hold]
+    cellv2-conformance fault inject   --workdir W --target cell2.db \
+                                      --action stop [--ttl 300] [--hold]
     cellv2-conformance fault heal     --workdir W --id f-...
     cellv2-conformance fault heal-all --workdir W
     cellv2-conformance fault list     --workdir W [--json]

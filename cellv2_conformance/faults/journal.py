@@ -1,4 +1,4 @@
-"""The fault journal: ``<workdir>/faults.jsonl`` (inventory ``faults_journal``).
+"""The fault journal: ``<workdir>/faults.jsonl`` (``faults_journal``).
 
 Append-only JSON lines; every line is the full record of one fault at one
 moment, so the last line of an id is its current state and the file as a

@@ -430,13 +430,18 @@ class VhostExecutor(Executor):
         if self.cell.services:
             record['undo']['processes'] = self._cell_processes()
 
-    def inject(self, action, record):
-        self._req('DELETE', self._perm_path(), (204, 404))
-        for c in self._connections():
+    def _close_connections(self, record):
+        conns = self._connections()
+        for c in conns:
             self._req('DELETE', '/connections/%s' % urllib.parse.quote(
                 c['name'], safe=''), (204, 404),
                 headers={'X-Reason': 'cellv2-conformance fault %s' %
                          record['id']})
+        return conns
+
+    def inject(self, action, record):
+        self._req('DELETE', self._perm_path(), (204, 404))
+        self._close_connections(record)
 
     def verify(self, action, record, timeout):
         if self._permissions() is not None:
@@ -444,7 +449,9 @@ class VhostExecutor(Executor):
                              (self.user, self.vhost))
 
         def check():
-            running = [c for c in self._connections()
+            # A connection that was opening while the permissions went
+            # away may have got through: close it too.
+            running = [c for c in self._close_connections(record)
                        if c.get('state', 'running') == 'running']
             return not running, '%d running connection(s)' % len(running)
         detail = poll(check, timeout, 'connections of %s closed' %

@@ -54,7 +54,7 @@ class DisabledCellTest(base.CellFaultTestBase):
             state_of=lambda s: s['status'])
         return self.show(server['id']), history
 
-    @decorators.idempotent_id('c1d2e3f4-a5b6-4c7d-8e9f-0a1b2c3d4e5f')
+    @decorators.idempotent_id('4a8bc079-bc90-4c4d-bfaa-0a7252679837')
     def test_pinned_boot_refused_after_sighup(self):
         """Disable + SIGHUP: a boot pinned to the cell ends in ERROR."""
         self._disable('sighup')
@@ -74,7 +74,7 @@ class DisabledCellTest(base.CellFaultTestBase):
                              'landed on %s' % server.get(
                                  'OS-EXT-SRV-ATTR:host'))
 
-    @decorators.idempotent_id('d2e3f4a5-b6c7-4d8e-9f0a-1b2c3d4e5f60')
+    @decorators.idempotent_id('c2c56feb-a919-4db0-a8ca-aac7c1354ea4')
     def test_pinned_boot_refused_after_restart(self):
         """Disable + scheduler restart: a pinned boot ends in ERROR."""
         self._disable('restart')
@@ -84,7 +84,7 @@ class DisabledCellTest(base.CellFaultTestBase):
         self.assertIn('No valid host', (server.get('fault') or {}).get(
             'message', ''))
 
-    @decorators.idempotent_id('e3f4a5b6-c7d8-4e9f-8a1b-2c3d4e5f6071')
+    @decorators.idempotent_id('b6631ec8-5d23-4279-8632-ca95113e535e')
     def test_unpinned_boots_avoid_disabled_cell(self):
         """Disable + restart: several boots all land in other cells."""
         self._disable('restart')
@@ -98,7 +98,7 @@ class DisabledCellTest(base.CellFaultTestBase):
                          'servers landed in disabled cell %s: %s' % (
                              self.down_cell.name, hosts))
 
-    @decorators.idempotent_id('f4a5b6c7-d8e9-4f0a-9b2c-3d4e5f607182')
+    @decorators.idempotent_id('7a85de11-dff2-4f49-b965-3aca5237ebbe')
     def test_existing_server_manageable_in_disabled_cell(self):
         """Servers in a disabled cell stay listed; stop/start works."""
         self._disable('restart')
@@ -114,7 +114,7 @@ class DisabledCellTest(base.CellFaultTestBase):
         self.assertEqual(self.host, self.show(self.existing['id'])[
             'OS-EXT-SRV-ATTR:host'])
 
-    @decorators.idempotent_id('a5b6c7d8-e9f0-4a1b-8c3d-4e5f60718293')
+    @decorators.idempotent_id('24310c7f-1870-43a9-beff-c537f37eb15b')
     def test_reenabled_cell_takes_pinned_boot(self):
         """Disable, then enable + restart: a pinned boot is ACTIVE there."""
         record = self._disable('sighup')

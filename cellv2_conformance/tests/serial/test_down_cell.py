@@ -44,7 +44,7 @@ class DownCellDatabaseTest(base.CellFaultTestBase):
                            wait_for=[self.down_server['id'],
                                      self.up_server['id']])
 
-    @decorators.idempotent_id('0b1a54ce-7b2c-4a52-93a4-2f7f8e0bd9f1')
+    @decorators.idempotent_id('457ad0f5-450f-44cb-9adb-e1c193be8fba')
     def test_list_detail_269_down_cell_minimal(self):
         """GET /servers/detail at 2.69: down cell -> minimal UNKNOWN."""
         self._stop_db()
@@ -60,7 +60,7 @@ class DownCellDatabaseTest(base.CellFaultTestBase):
         self.assertEqual('ACTIVE', up['status'])
         self.assertEqual(self.up_server['name'], up['name'])
 
-    @decorators.idempotent_id('5e0f1f53-6d0c-4bf4-9d36-2f2ad35c7c8e')
+    @decorators.idempotent_id('989e926b-b122-4241-b082-c51da011ba7d')
     def test_list_269_down_cell_minimal(self):
         """GET /servers at 2.69: down cell -> {id, status UNKNOWN, links}."""
         self._stop_db()
@@ -73,7 +73,7 @@ class DownCellDatabaseTest(base.CellFaultTestBase):
         self.assertEqual(self.up_server['name'],
                          listing[self.up_server['id']]['name'])
 
-    @decorators.idempotent_id('a3f6b0c4-7bb0-4c55-8f0e-3c57e1e7a0d2')
+    @decorators.idempotent_id('b364b79a-b6aa-44cc-a706-94342be1ff0f')
     def test_show_269_down_cell_minimal(self):
         """GET /servers/{id} at 2.69: the documented minimal record."""
         self._stop_db()
@@ -88,7 +88,7 @@ class DownCellDatabaseTest(base.CellFaultTestBase):
                          server['flavor']['original_name'])
         self.assertEqual(CONF.compute.image_ref, server['image']['id'])
 
-    @decorators.idempotent_id('d2b7c9e8-1e55-4b8a-bc0a-6c1b8e9f4a37')
+    @decorators.idempotent_id('4c048252-ad70-48ef-84ee-b64d414d19c6')
     def test_list_detail_268_skips_down_cell(self):
         """GET /servers/detail at 2.68 leaves the down cell's servers out."""
         self._stop_db()
@@ -97,7 +97,7 @@ class DownCellDatabaseTest(base.CellFaultTestBase):
         self.assertIn(self.up_server['id'], listing)
         self.assertEqual('ACTIVE', listing[self.up_server['id']]['status'])
 
-    @decorators.idempotent_id('6c8f0d2e-3b7a-4f0e-9a61-0f5d1c2b7e44')
+    @decorators.idempotent_id('93284c6e-8581-41e9-9ae1-51f3d64898ca')
     def test_services_269_down_cell_unknown(self):
         """GET /os-services at 2.69: the cell's computes are UNKNOWN."""
         self._stop_db()
@@ -113,7 +113,7 @@ class DownCellDatabaseTest(base.CellFaultTestBase):
             self.assertIn(svc['state'], ('up', 'down'))
             self.assertNotEqual('UNKNOWN', svc['status'])
 
-    @decorators.idempotent_id('e9a1d6f0-4c3b-4d7e-8b2a-5f6c7d8e9a01')
+    @decorators.idempotent_id('ffae16b5-62d4-4049-a715-ac59472b2261')
     def test_list_complete_after_heal(self):
         """After the database is back the next lists are complete."""
         record = self._stop_db()

@@ -45,7 +45,7 @@ class FrozenCellDatabaseTest(base.CellFaultTestBase):
         cls.up_server = cls.boot(cls.ordinary_host(cls.other_cell))
         cls.down_server = cls.boot(cls.ordinary_host(cls.down_cell))
 
-    @decorators.idempotent_id('7f3c2a1e-9b8d-4e6f-a5c4-3b2a1d0e9f8c')
+    @decorators.idempotent_id('7487189a-6110-4098-a7ce-618c8c43e015')
     def test_list_detail_answers_with_frozen_cell_db(self):
         """GET /servers/detail at 2.69 answers; frozen cell -> UNKNOWN."""
         self.inject('cell(%s).db:freeze' % self.down_cell.name,

@@ -68,7 +68,7 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
             return 'still BUILD %ss after the queue was restored: %s' % (
                 CONF.cellv2.build_timeout, e)
 
-    @decorators.idempotent_id('3d9e5c1b-8a7f-4e2d-b6c5-1a0f9e8d7c6b')
+    @decorators.idempotent_id('fe9f9d43-3449-4a78-a544-464cebbcb306')
     def test_boot_into_cut_cell_completes_after_heal(self):
         """Conductor already talked to the cell: the boot waits, then
         completes once the queue is back."""
@@ -78,7 +78,7 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
         final = self._boot_during_cut()
         self.assertIn(final.split('/')[0], ('ACTIVE', 'ERROR'), final)
 
-    @decorators.idempotent_id('4e0f6d2c-9b8a-4f3e-a7d6-2b1a0f9e8d7c')
+    @decorators.idempotent_id('5abf42ae-480c-447b-be93-2667a7d3e308')
     def test_first_boot_into_cut_cell_leaves_build(self):
         """Fresh conductor, cell queue cut: the boot must still end."""
         # Restart nova-super-conductor so it has no connection to the cell
@@ -99,7 +99,7 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
                 cell=self.down_cell.name):
             self.assertIn(final.split('/')[0], ('ACTIVE', 'ERROR'), final)
 
-    @decorators.idempotent_id('9b2c4e6a-1d3f-4a5b-8c7d-0e1f2a3b4c5d')
+    @decorators.idempotent_id('0a15fa90-269c-4fe5-93ed-a1523e230765')
     def test_boot_into_cell_after_queue_healed(self):
         """After the queue is restored, a boot into the cell is ACTIVE."""
         record = self._cut()
