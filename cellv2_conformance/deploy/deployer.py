@@ -262,7 +262,8 @@ class Deployer:
                 '--thunder-lock', '--http-socket', '127.0.0.1:%d' % port,
                 '--module', module, '--processes', '1', '--threads', threads,
                 '--buffer-size', '65535', '--add-header', 'Connection: close',
-                '--hook-master-start', 'unix_signal:15 gracefully_kill_them_all',
+                '--hook-master-start',
+                'unix_signal:15 gracefully_kill_them_all',
                 '--procname-prefix-spaced', 'cc-' + procname,
                 '--disable-logging', '--logto', self.L.path(
                     'logs', '%s.uwsgi.log' % name)]

@@ -29,8 +29,8 @@ SCHEMAS = ('keystone', 'placement', 'glance', 'neutron', 'blazar',
 
 
 def enabled():
-    return os.environ.get('CELLV2_SCHEMA_CACHE', '1') not in ('0', 'no',
-                                                             'false')
+    return os.environ.get('CELLV2_SCHEMA_CACHE', '1') not in (
+        '0', 'no', 'false')
 
 
 def key():

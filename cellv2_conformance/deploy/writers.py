@@ -117,7 +117,6 @@ def inventory(d):
 
 def tempest_conf(d, inv_path):
     L, sc = d.L, d.scenario
-    two_cells = len([c for c in sc.cells if not c.disabled]) >= 2
     lines = {
         'DEFAULT': {'log_file': L.path('tempest', 'logs', 'tempest.log'),
                     'use_stderr': False},

@@ -1,9 +1,8 @@
-"""Load and validate scenario YAML, with errors that name file, line and field."""
+"""Load and validate scenario YAML; errors name file, line and field."""
 
 import copy
 import dataclasses
 import os
-import re
 
 import jsonschema
 import yaml
