@@ -117,7 +117,7 @@ class Deployer:
             st = process.State.load(self.workdir)
             alive = [n for n, r in st.processes.items()
                      if process.is_alive(r)]
-            if st.data.get('status') == 'down' and not alive:
+            if st.data.get('status') in ('down', 'failed') and not alive:
                 os.unlink(st.path)   # a torn-down deployment: start afresh
                 return
             raise DeployError(
@@ -918,9 +918,29 @@ class Deployer:
                 self._lockf.close()
 
     def step_existing_mq(self):
-        raise DeployError('mq.backend "existing" needs the broker\'s '
-                          'management API to create vhosts; not supported '
-                          'by this version of the deployer yet')
+        """A user and this deployment's vhosts on an existing broker,
+        through its management API when given, else local rabbitmqctl."""
+        mq = self.scenario.mq
+        vhosts = [self.vhost_prefix + v for v in self._vhosts()]
+        self.state.add_resource('existing-mq', vhosts=vhosts,
+                                user=self.mq_user,
+                                management_url=redact.url(
+                                    mq.get('management_url') or ''))
+        if mq.get('management_url'):
+            secrets_ = dict(self.state.data.get('secrets', {}))
+            secrets_['existing_mq_management_url'] = mq['management_url']
+            self.state.set('secrets', secrets_)
+            infra.mq_management_setup(mq['management_url'], self.mq_user,
+                                      self.mq_password, vhosts)
+        else:
+            infra.rabbitmqctl_import(self.L.path('logs', 'setup.log'),
+                                     self.L.path('etc', 'mq-defs.json'),
+                                     {self.mq_user: (self.mq_password, [])},
+                                     vhosts)
+        # the broker answers AMQP for our user on every vhost
+        for v in vhosts:
+            infra.amqp_check(self.scenario.mq['url'], self.mq_user,
+                             self.mq_password, v)
 
 
 # ----------------------------------------------------------------------
@@ -977,16 +997,25 @@ def teardown(workdir, keep=False, out=print):
 
 def _stop_strays(workdir):
     """Stop one-shot helpers (db syncs, nova-manage) a killed deploy left
-    running: any process whose command line names this deployment's
-    workdir.  The workdir path is unique to the deployment."""
+    running: processes run from this environment's programs whose command
+    line names this deployment's workdir (unique to the deployment).
+    Never the caller, its parents, or anything else that merely mentions
+    the path (a shell, `timeout`, an editor, `tail -f` on a log)."""
     import psutil
-    me = os.getpid()
+    prefix = os.path.dirname(venv_bin()) + os.sep
+    me = psutil.Process()
+    spare = {me.pid} | {p.pid for p in me.parents()}
     strays = []
-    for p in psutil.process_iter(['pid', 'cmdline']):
+    for p in psutil.process_iter(['pid', 'cmdline', 'exe']):
         try:
-            if p.pid != me and any(
-                    a and (a == workdir or a.startswith(workdir + os.sep))
-                    for a in p.info['cmdline'] or []):
+            args = p.info['cmdline'] or []
+            if p.pid in spare or not args:
+                continue
+            ours = (p.info['exe'] or '').startswith(prefix) or \
+                args[0].startswith(prefix) or (
+                    len(args) > 1 and args[1].startswith(prefix))
+            if ours and any(a and (a == workdir or a.startswith(
+                    workdir + os.sep)) for a in args):
                 strays.append(p)
         except psutil.Error:
             continue
@@ -1005,6 +1034,15 @@ def _stop_strays(workdir):
 
 
 def _remove_resource(res, st, out):
+    if res['kind'] == 'existing-mq':
+        try:
+            url = st.data.get('secrets', {}).get(
+                'existing_mq_management_url')
+            infra.mq_remove(url, res['user'], res['vhosts'])
+        except Exception as e:
+            out('could not remove vhosts %s from the existing broker: %s' %
+                (res['vhosts'], redact.text(e)))
+        return
     if res['kind'] == 'existing-db':
         secret = st.data.get('secrets', {}).get('existing_db_url')
         if not secret:

@@ -329,3 +329,112 @@ def stop_epmd(port):
                ERL_EPMD_ADDRESS='127.0.0.1')
     subprocess.run([epmd, '-port', str(port), '-kill'], env=env,
                    capture_output=True, timeout=10)
+
+
+# --------------------------------------------------------------------------
+# An existing RabbitMQ broker
+# --------------------------------------------------------------------------
+
+def _mgmt(url):
+    u = urllib.parse.urlsplit(url)
+    base = urllib.parse.urlunsplit((u.scheme, '%s%s' % (
+        u.hostname, ':%d' % u.port if u.port else ''), u.path.rstrip('/'),
+        '', ''))
+    return base, (urllib.parse.unquote(u.username or 'guest'),
+                  urllib.parse.unquote(u.password or 'guest'))
+
+
+def mq_management_setup(url, user, password, vhosts):
+    base, auth = _mgmt(url)
+    q = urllib.parse.quote
+    calls = [('/api/users/%s' % q(user, safe=''),
+              {'password': password, 'tags': ''})]
+    for v in vhosts:
+        calls.append(('/api/vhosts/%s' % q(v, safe=''), {}))
+        calls.append(('/api/permissions/%s/%s' % (q(v, safe=''),
+                                                  q(user, safe='')),
+                      {'configure': '.*', 'write': '.*', 'read': '.*'}))
+    for path, body in calls:
+        try:
+            r = requests.put(base + path, json=body, auth=auth, timeout=15)
+        except requests.RequestException as e:
+            raise DeployError('RabbitMQ management API %s unreachable: %s' %
+                              (base, type(e).__name__))
+        if r.status_code == 401:
+            raise DeployError('RabbitMQ management API %s: wrong '
+                              'credentials in mq.management_url' % base)
+        if r.status_code not in (201, 204):
+            raise DeployError('RabbitMQ management API %s: PUT %s -> HTTP '
+                              '%d' % (base, path.split('/')[2],
+                                      r.status_code))
+
+
+def _ctl():
+    ctl = which('rabbitmqctl')
+    if not ctl:
+        raise DeployError('mq.backend "existing" without mq.management_url '
+                          'needs rabbitmqctl on this machine (apt-get '
+                          'install rabbitmq-server) and access to the '
+                          'broker\'s Erlang cookie (run as root)')
+    return ctl
+
+
+def rabbitmqctl_import(log, defs_path, users, vhosts):
+    defs = {
+        'users': [{'name': u, 'password_hash': rabbit_password_hash(p),
+                   'hashing_algorithm': 'rabbit_password_hashing_sha256',
+                   'tags': tags} for u, (p, tags) in users.items()],
+        'vhosts': [{'name': v} for v in vhosts],
+        'permissions': [{'user': u, 'vhost': v, 'configure': '.*',
+                         'write': '.*', 'read': '.*'}
+                        for u in users for v in vhosts],
+    }
+    # Fed on stdin: the packaged rabbitmqctl runs as the rabbitmq user, who
+    # cannot (and should not) read our private files.
+    del defs_path
+    proc = subprocess.run([_ctl(), 'import_definitions', '--format', 'json'],
+                          input=json.dumps(defs).encode(),
+                          capture_output=True, timeout=120)
+    with open(log, 'ab') as f:
+        f.write(b'### rabbitmqctl import_definitions\n' + proc.stdout +
+                proc.stderr)
+    if proc.returncode != 0:
+        raise DeployError('rabbitmqctl import_definitions failed (exit %d): '
+                          '%s' % (proc.returncode, proc.stderr.decode(
+                              'utf-8', 'replace')[-500:]))
+
+
+def mq_remove(management_url, user, vhosts):
+    if management_url:
+        base, auth = _mgmt(management_url)
+        q = urllib.parse.quote
+        for v in vhosts:
+            requests.delete(base + '/api/vhosts/%s' % q(v, safe=''),
+                            auth=auth, timeout=15)
+        requests.delete(base + '/api/users/%s' % q(user, safe=''),
+                        auth=auth, timeout=15)
+        return
+    ctl = _ctl()
+    for v in vhosts:
+        subprocess.run([ctl, 'delete_vhost', v], capture_output=True,
+                       timeout=60)
+    subprocess.run([ctl, 'delete_user', user], capture_output=True,
+                   timeout=60)
+
+
+def amqp_check(url, user, password, vhost, timeout=10):
+    """Open (and close) an AMQP connection as ``user`` on ``vhost``."""
+    import kombu
+    u = urllib.parse.urlsplit(url)
+    conn = kombu.Connection(hostname=u.hostname or '127.0.0.1',
+                            port=u.port or 5672, userid=user,
+                            password=password, virtual_host=vhost,
+                            connect_timeout=timeout)
+    try:
+        conn.ensure_connection(max_retries=3, timeout=timeout)
+    except Exception as e:
+        raise DeployError('cannot open an AMQP connection to %s:%s vhost %s'
+                          ' as %s: %s' % (u.hostname, u.port or 5672, vhost,
+                                          user, type(e).__name__))
+    finally:
+        conn.release()

@@ -124,6 +124,44 @@ class TestDeployLifecycle(base.FunctionalTest):
         self.assertNotIn('nova-conductor-cell2', state['processes'])
 
 
+class TestExistingServices(base.FunctionalTest):
+    """db/mq backend "existing": the machine's own MariaDB (3306) and
+    RabbitMQ (5672) instead of private ones; `down` removes what it made."""
+
+    def setUp(self):
+        super().setUp()
+        for port, what in ((3306, 'MariaDB'), (5672, 'RabbitMQ')):
+            s = socket.socket()
+            s.settimeout(1)
+            if s.connect_ex(('127.0.0.1', port)) != 0:
+                self.skipTest('no %s on 127.0.0.1:%d' % (what, port))
+            s.close()
+        import shutil
+        if not shutil.which('rabbitmqctl'):
+            self.skipTest('rabbitmqctl not installed')
+
+    def _prefixed(self):
+        import subprocess
+        conn = pymysql.connect(host='127.0.0.1', user='root')
+        with conn.cursor() as cur:
+            cur.execute("SHOW DATABASES LIKE 'cc%%\\_%%'")
+            dbs = [r[0] for r in cur.fetchall()]
+        conn.close()
+        vh = subprocess.run(['rabbitmqctl', 'list_vhosts', '-q'],
+                            capture_output=True, text=True).stdout.split()
+        return set(dbs), {v for v in vh if v.startswith('cc')}
+
+    def test_existing_mariadb_and_rabbitmq(self):
+        before = self._prefixed()
+        here = os.path.dirname(os.path.abspath(__file__))
+        sc = os.path.join(here, '..', '..', 'doc', 'source', 'examples',
+                          'existing-services.yaml')
+        state = TestDeployLifecycle._lifecycle(self, sc)
+        self.assertNotIn('mariadb-main', state['processes'])
+        self.assertNotIn('rabbitmq-main', state['processes'])
+        self.assertEqual(before, self._prefixed())
+
+
 class TestDeployFailures(base.FunctionalTest):
 
     def test_port_in_use(self):

@@ -101,8 +101,11 @@ class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
     """Every cell's RabbitMQ vhost is reachable and carries only its own
     cell's services.
 
-    Each compute host's RPC queue ``compute.<host>`` exists on its cell's
-    vhost only, and is consumed there; every nova-compute process is
+    Every consumer of a cell vhost's RPC queues (replies to API-level
+    callers aside) is a process of that cell: a compute of the inventory or
+    the cell's conductor; each cell conductor is connected to its own vhost
+    only.  Each compute host's RPC queue ``compute.<host>`` exists on its
+    cell's vhost only, and is consumed there; every nova-compute process is
     connected to its own cell's vhost and to no other cell's (the connection
     names carry ``<binary>:<pid>``).  This is the isolation nova's own
     functional tests cannot prove: they run every cell on one fake bus.
@@ -117,6 +120,38 @@ class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
         cls.queues = {c.name: cls.mgmt.queue_counters(c.vhost)
                       for c in cls.inv.cells}
         cls.connections = cls.mgmt.connections()
+        cls.consumers = {c.name: cls.mgmt.consumers(c.vhost)
+                         for c in cls.inv.cells}
+        # connection 'name' (peer -> broker) -> client pid, from oslo's
+        # connection_name '<binary>:<pid>:<uuid>'.
+        cls.pid_of = {}
+        cls.vhosts_of_pid = {}
+        for conn in cls.connections:
+            parts = ((conn.get('client_properties') or {}).get(
+                'connection_name') or '').split(':')
+            if len(parts) >= 2 and parts[1].isdigit():
+                cls.pid_of[conn['name']] = int(parts[1])
+                cls.vhosts_of_pid.setdefault(int(parts[1]), set()).add(
+                    conn['vhost'])
+
+    @classmethod
+    def _service_cells_by_pid(cls):
+        """{pid: cell name} of the cells' computes (inventory pids) and
+        conductor workers (consumers of ``conductor.<conductor host>``)."""
+        owner = {}
+        for cell in cls.inv.cells:
+            svcs = cell.services or {}
+            for svc in (svcs.get('computes') or {}).values():
+                if svc and svc.get('pid'):
+                    owner[svc['pid']] = cell.name
+            host = (svcs.get('conductor') or {}).get('host')
+            for cons in cls.consumers[cell.name]:
+                if host and cons['queue']['name'] == 'conductor.%s' % host:
+                    pid = cls.pid_of.get(cons['channel_details'][
+                        'connection_name'])
+                    if pid:
+                        owner[pid] = cell.name
+        return owner
 
     @decorators.idempotent_id('7c18866b-1ba5-44f7-ad37-e4dedcd3dbbd')
     def test_every_cell_vhost_exists(self):
@@ -138,14 +173,7 @@ class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
 
     @decorators.idempotent_id('2df3977c-37d6-4fab-987b-06e752295b20')
     def test_compute_processes_connect_to_own_cell_only(self):
-        vhosts_of_pid = {}
-        for conn in self.connections:
-            name = (conn.get('client_properties') or {}).get(
-                'connection_name') or ''
-            parts = name.split(':')
-            if len(parts) >= 2 and parts[1].isdigit():
-                vhosts_of_pid.setdefault(int(parts[1]), set()).add(
-                    conn['vhost'])
+        vhosts_of_pid = self.vhosts_of_pid
         checked = 0
         for cell in self.inv.cells:
             computes = (cell.services or {}).get('computes') or {}
