@@ -878,7 +878,7 @@ class Deployer:
         self.mariadbs, self.rabbits = {}, {}
         self.cache_hits = []
         try:
-            ports = ports_mod.allocate(self.scenario)
+            ports = ports_mod.allocate(self.scenario, self.workdir)
             self.L = self._layout(ports)
             self.state.data.update({
                 'scenario': self.scenario.to_dict(),
@@ -988,6 +988,7 @@ def teardown(workdir, keep=False, out=print):
     for res in st.data.get('resources', []):
         _remove_resource(res, st, out)
     st.set('status', 'down')
+    ports_mod.release(workdir)
     out('stopped %d process(es) of %s' % (stopped, workdir))
     if not keep:
         _remove_workdir(workdir)

@@ -5,6 +5,9 @@ block from 20000 up whose every port is free is chosen; with a fixed base port
 a port in use is an error that names the port and the service that wanted it.
 """
 
+import fcntl
+import json
+import os
 import socket
 
 from cellv2_conformance.deploy.process import DeployError
@@ -64,7 +67,49 @@ def is_free(port, host='127.0.0.1'):
         c.close()
 
 
-def allocate(scenario, reserved=()):
+def _registry():
+    from cellv2_conformance.deploy import infra
+    d = os.path.join(infra.cache_dir(), 'port-blocks')
+    os.makedirs(d, exist_ok=True)
+    return d
+
+
+def _block_taken(path):
+    """A registered block is taken while its deployment is not down."""
+    try:
+        with open(path) as f:
+            entry = json.load(f)
+    except (OSError, ValueError):
+        return False
+    try:
+        with open(os.path.join(entry['workdir'], 'state.json')) as f:
+            return json.load(f).get('status') not in ('down',)
+    except (OSError, ValueError, KeyError):
+        # no state yet: taken while the deploy that registered it runs
+        try:
+            os.kill(int(entry.get('pid')), 0)
+            return True
+        except (OSError, TypeError, ValueError):
+            return False
+
+
+def release(workdir):
+    """Forget the port block registered for ``workdir``."""
+    d = _registry()
+    for fn in os.listdir(d):
+        path = os.path.join(d, fn)
+        try:
+            with open(path) as f:
+                if json.load(f).get('workdir') == workdir:
+                    os.unlink(path)
+        except (OSError, ValueError):
+            continue
+
+
+def allocate(scenario, workdir=None):
+    """Ports for a deployment.  Blocks are registered (under a lock) in the
+    harness cache so that deployments started at the same moment on one
+    machine never pick the same block."""
     names = plan(scenario)
     if scenario.base_port != 'auto':
         base = scenario.base_port
@@ -77,10 +122,18 @@ def allocate(scenario, reserved=()):
                     ', '.join('%d (wanted by %s)' % (p, n) for n, p in busy),
                     scenario.source, base))
         return {n: base + off for n, off in names.items()}
-    for base in range(AUTO_FIRST, AUTO_LAST, BLOCK):
-        if base in reserved:
-            continue
-        if all(is_free(base + off) for off in names.values()):
-            return {n: base + off for n, off in names.items()}
+    reg = _registry()
+    with open(os.path.join(reg, '.lock'), 'w') as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        for base in range(AUTO_FIRST, AUTO_LAST, BLOCK):
+            entry = os.path.join(reg, 'block-%d.json' % base)
+            if _block_taken(entry):
+                continue
+            if all(is_free(base + off) for off in names.values()):
+                if workdir:
+                    with open(entry, 'w') as f:
+                        json.dump({'workdir': workdir, 'pid': os.getpid()},
+                                  f)
+                return {n: base + off for n, off in names.items()}
     raise DeployError('no free block of %d loopback ports between %d and %d'
                       % (BLOCK, AUTO_FIRST, AUTO_LAST))

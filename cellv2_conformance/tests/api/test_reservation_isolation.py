@@ -1,7 +1,9 @@
-"""Project isolation of leases and admin-only host API.
+"""Project isolation of leases (another project cannot touch them).
 
 Slots 30-34 belong to this module.
 """
+
+import datetime
 
 from tempest.lib import decorators
 
@@ -57,7 +59,7 @@ class LeaseProjectIsolationTest(base.ReservationBase):
     @decorators.idempotent_id('579137fb-1dd9-48c1-93c6-efff61accd39')
     def test_other_project_cannot_extend(self):
         end = leases.fmt(leases.parse(self.lease['end_date']) +
-                         leases.datetime.timedelta(hours=1))
+                         datetime.timedelta(hours=1))
         self.assertIn(base.status_of(
             self.alt_leases.update_lease, self.lease['id'], end_date=end),
             (403, 404))
