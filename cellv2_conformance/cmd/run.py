@@ -222,41 +222,58 @@ def run_tempest(conf, cwd, regex, concurrency, report_dir, out=_say):
     argv = [tempest_bin(), 'run', '--config-file', conf, '--regex', regex,
             '--concurrency', str(concurrency), '--subunit']
     out('running: %s (in %s)' % (' '.join(argv), cwd))
-    stream_path = os.path.join(report_dir, bundle.SUBUNIT)
+    stream_path = os.path.join(report_dir, '.results.subunit.raw')
     stderr_path = os.path.join(report_dir, '.tempest-stderr.raw')
     env = _env()
-    with open(stream_path, 'wb') as stream, \
-            open(stderr_path, 'wb') as err:
-        proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
-                                stderr=err, env=env, start_new_session=True)
-        progress = _Progress(out)
-
-        def pump():
-            import subunit
-            progress.startTestRun()
+    try:
+        with open(stream_path, 'wb') as stream, \
+                open(stderr_path, 'wb') as err:
+            proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
+                                    stderr=err, env=env,
+                                    start_new_session=True)
+            reader = threading.Thread(target=_pump, daemon=True, args=(
+                proc.stdout, stream, _Progress(out), out))
+            reader.start()
             try:
-                subunit.ByteStreamToStreamResult(
-                    _Tee(proc.stdout, stream),
-                    non_subunit_name='stdout').run(progress)
-            except Exception as e:   # keep copying the raw stream
-                out('progress display stopped: %s' % e)
-                shutil.copyfileobj(proc.stdout, stream)
-            finally:
-                progress.stopTestRun()
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        try:
-            rc = proc.wait()
-        except KeyboardInterrupt:
-            out('interrupted: stopping tempest')
-            _stop_group(proc)
-            reader.join(10)
-            raise
-        reader.join()
-    bundle.copy_redacted(stderr_path, os.path.join(report_dir,
-                                                   'tempest-stderr.log'))
-    os.unlink(stderr_path)
+                rc = proc.wait()
+            except KeyboardInterrupt:
+                out('interrupted: stopping tempest')
+                _stop_group(proc)
+                reader.join(10)
+                raise
+            reader.join()
+    finally:
+        _keep_redacted(report_dir, stream_path, stderr_path)
     return rc
+
+
+def _pump(pipe, stream, progress, out):
+    """Copy tempest's stdout to ``stream`` while printing progress."""
+    import subunit
+    progress.startTestRun()
+    try:
+        subunit.ByteStreamToStreamResult(
+            _Tee(pipe, stream), non_subunit_name='stdout').run(progress)
+    except Exception as e:   # keep copying the raw stream
+        out('progress display stopped: %s' % e)
+        shutil.copyfileobj(pipe, stream)
+    finally:
+        progress.stopTestRun()
+
+
+def _keep_redacted(report_dir, stream_path, stderr_path):
+    """Only redacted copies of tempest's output stay in the report dir."""
+    try:
+        bundle.redact_stream(stream_path, os.path.join(report_dir,
+                                                       bundle.SUBUNIT))
+    finally:
+        bundle.copy_redacted(stderr_path, os.path.join(
+            report_dir, 'tempest-stderr.log'))
+        for p in (stream_path, stderr_path):
+            try:
+                os.unlink(p)
+            except OSError:
+                pass
 
 
 def _stop_group(proc):

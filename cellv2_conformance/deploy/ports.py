@@ -47,11 +47,14 @@ def plan(scenario):
     return names
 
 
-def is_free(port, host='127.0.0.1'):
+def is_free(port, host='127.0.0.1', strict=False):
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    # Like the services themselves: connections of a stopped service left in
-    # TIME_WAIT do not make its port unusable; a listener does.
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    # Like most services: connections of a stopped service left in
+    # TIME_WAIT do not make its port unusable; a listener does.  Erlang's
+    # distribution listener and epmd bind without SO_REUSEADDR: for those
+    # (strict) a port in TIME_WAIT is not free.
+    if not strict:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         s.bind((host, port))
     except OSError:
@@ -65,6 +68,10 @@ def is_free(port, host='127.0.0.1'):
         return c.connect_ex((host, port)) != 0
     finally:
         c.close()
+
+
+def _strict(name):
+    return name == 'epmd' or name.startswith('mq-dist')
 
 
 def _registry():
@@ -114,7 +121,8 @@ def allocate(scenario, workdir=None):
     if scenario.base_port != 'auto':
         base = scenario.base_port
         busy = [(n, base + off) for n, off in sorted(
-            names.items(), key=lambda x: x[1]) if not is_free(base + off)]
+            names.items(), key=lambda x: x[1])
+            if not is_free(base + off, strict=_strict(n))]
         if busy:
             raise DeployError(
                 'port(s) in use on 127.0.0.1: %s (scenario %s, base_port=%d). '
@@ -129,7 +137,8 @@ def allocate(scenario, workdir=None):
             entry = os.path.join(reg, 'block-%d.json' % base)
             if _block_taken(entry):
                 continue
-            if all(is_free(base + off) for off in names.values()):
+            if all(is_free(base + off, strict=_strict(n))
+                   for n, off in names.items()):
                 if workdir:
                     with open(entry, 'w') as f:
                         json.dump({'workdir': workdir, 'pid': os.getpid()},

@@ -20,6 +20,9 @@ and report.html from it.
 import json
 import os
 
+import subunit
+import testtools
+
 from cellv2_conformance import redact
 from cellv2_conformance.report import document
 from cellv2_conformance.report import html as html_mod
@@ -50,6 +53,41 @@ def copy_redacted(src, dst, offset=0):
         for line in text.splitlines(keepends=True):
             out.write(redact.text(line))
     return True
+
+
+class _RedactingStream(testtools.StreamResult):
+    """Re-emit a subunit v2 stream with every text attachment (tracebacks,
+    captured logs, stray output) and test id redacted."""
+
+    def __init__(self, out):
+        super().__init__()
+        self.out = out
+
+    def status(self, test_id=None, test_status=None, test_tags=None,
+               runnable=True, file_name=None, file_bytes=None, eof=False,
+               mime_type=None, route_code=None, timestamp=None):
+        if file_bytes and (not mime_type or mime_type.startswith('text')):
+            file_bytes = redact.text(bytes(file_bytes).decode(
+                'utf-8', 'replace')).encode('utf-8')
+        self.out.status(test_id=redact.text(test_id), test_status=test_status,
+                        test_tags=test_tags, runnable=runnable,
+                        file_name=file_name, file_bytes=file_bytes, eof=eof,
+                        mime_type=mime_type, route_code=route_code,
+                        timestamp=timestamp)
+
+
+def redact_stream(src, dst):
+    """Copy subunit v2 stream ``src`` to ``dst`` with secrets masked (the
+    packets are re-encoded: bytes cannot be replaced in place, every packet
+    carries a CRC)."""
+    with open(src, 'rb') as fin, open(dst, 'wb') as fout:
+        sink = _RedactingStream(subunit.StreamResultToBytes(fout))
+        sink.startTestRun()
+        try:
+            subunit.ByteStreamToStreamResult(
+                fin, non_subunit_name='stdout').run(sink)
+        finally:
+            sink.stopTestRun()
 
 
 def file_size(path):

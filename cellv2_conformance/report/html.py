@@ -9,6 +9,7 @@ aggregates)."""
 import datetime
 
 from cellv2_conformance import redact
+from cellv2_conformance.report import results as results_mod
 from cellv2_conformance.report import svg
 from cellv2_conformance.timing import aggregate
 
@@ -99,14 +100,15 @@ def _short_id(test_id):
     return '.'.join(test_id.split('[', 1)[0].rsplit('.', 2)[-2:])
 
 
+def _clock(value):
+    """``2026-01-02T03:04:05.678+00:00`` -> ``03:04:05.68``."""
+    t = aggregate.parse_time(value)
+    return t.strftime('%H:%M:%S.%f')[:11] if t else '-'
+
+
 def _clip(text, n):
     text = (text or '').strip()
     return text if len(text) <= n else text[:n - 3] + '...'
-
-
-def _last_line(text):
-    lines = [ln.strip() for ln in (text or '').splitlines() if ln.strip()]
-    return lines[-1] if lines else ''
 
 
 class Page:
@@ -127,6 +129,9 @@ class Page:
     def origin(self):
         times = [_dt(r['start']) for r in self.results if r.get('start')]
         times += [_dt(w['start']) for w in self.doc.get('faults') or []]
+        if self.requests:
+            times.append(min((_dt(r.get('at')) for r in self.requests
+                              if r.get('at')), default=None))
         times = [t for t in times if t]
         if not times and self.doc.get('started_at'):
             times = [_dt(self.doc['started_at'])]
@@ -230,7 +235,8 @@ class Page:
                          esc(r.get('worker') or ''),
                          (' &middot; cells ' + esc(', '.join(r['cells'])))
                          if r.get('cells') else '',
-                         esc(_clip(_last_line(r.get('failure')), 220)),
+                         esc(_clip(results_mod.headline(r.get('failure')),
+                                   220)),
                          esc(r['id']),
                          esc(r.get('failure') or '(no details)')))
 
@@ -243,11 +249,13 @@ class Page:
             self.add('<p class="muted">No timed operation was recorded '
                      '(the checks write them to [cellv2] timings_file).</p>')
             return
-        cells = sorted({c for per in matrix.values() for c in per})
+        cells = sorted({c for per in matrix.values() for c in per},
+                       key=lambda c: (c == '-', c))
         p95s = [s.get('p95') for per in matrix.values() for s in per.values()
                 if s.get('p95') is not None]
         vmin, vmax = (min(p95s), max(p95s)) if p95s else (None, None)
-        head = ''.join('<th>%s</th>' % esc(c) for c in cells)
+        head = ''.join('<th>%s</th>' % esc('(no cell)' if c == '-' else c)
+                       for c in cells)
         rows = []
         for op in sorted(matrix):
             tds = []
@@ -324,16 +332,17 @@ class Page:
                 '%s [%s] %s' % (_short_test(r), r['status'],
                                 fmt_s(r.get('duration')))))
         shaded = []
-        for w in self.doc.get('faults') or []:
+        for n, w in enumerate(self.doc.get('faults') or [], 1):
             a = (_dt(w['start']) - t0).total_seconds()
             b = (_dt(w['end']) - t0).total_seconds() if w.get('end') else t_max
             t_max = max(t_max, b)
-            shaded.append((a, b, 'fault %s %s' % (
-                w['id'], w.get('target') or w.get('action') or '')))
+            shaded.append((a, b, 'F%d fault %s: %s %s (%s)' % (
+                n, w['id'], w.get('target') or '', w.get('action') or '',
+                fmt_s(w.get('duration_s'))), 'F%d' % n))
         ordered = sorted(lanes.items(), key=lambda kv: (
             len(kv[0]), kv[0]))
         self.add('<div class="box">%s</div>' % svg.gantt(
-            ordered, t_max, shaded=shaded))
+            ordered, t_max, shaded=shaded, lane_height=22))
         self.add('<p class="legend muted">%s &middot; time from %s; fault '
                  'windows shaded red.</p>' % (''.join(
                      '<span><i class="sw" style="background:%s"></i>%s'
@@ -364,15 +373,16 @@ class Page:
         fw = ((self.doc.get('timings') or {}).get('fault_windows') or {})
         self.add('<h3>Fault windows</h3>')
         rows = []
-        for w in faults:
+        for n, w in enumerate(faults, 1):
             ops = (fw.get('operations') or {}).get(w['id']) or {}
             reqs = (fw.get('requests') or {}).get(w['id']) or {}
-            rows.append([esc(w['id']), esc(w.get('target') or '-'),
+            rows.append(['<b>F%d</b> <span class="muted">%s</span>' % (
+                n, esc(w['id'])), esc(w.get('target') or '-'),
                          esc(w.get('action') or w.get('kind') or '-'),
                          esc(w.get('status') or '-') + (
                              ' <b>(never healed)</b>' if w.get('open')
                              else ''),
-                         esc(w['start']), esc(w.get('end') or '-'),
+                         esc(_clock(w['start'])), esc(_clock(w.get('end'))),
                          esc(fmt_s(w.get('duration_s'))),
                          esc(fmt_s(w.get('recovery_s'))),
                          esc('%s / %s (n=%s)' % (
@@ -390,8 +400,9 @@ class Page:
                      esc('%s / %s (n=%s)' % (
                          fmt_s(base_o.get('p50')), fmt_s(base_o.get('p95')),
                          base_o.get('count', 0)))])
-        self.add(_table(['fault', 'target', 'action', 'status', 'start',
-                         'healed', 'duration', 'heal verified after',
+        self.add(_table(['fault', 'target', 'action', 'status',
+                         'start (UTC)', 'healed', 'duration',
+                         'heal verified after',
                          'requests p50/p95', 'operations p50/p95'], rows))
 
     def deploy(self):
@@ -476,7 +487,7 @@ class Page:
             ('platform', env.get('platform')))]
         rows += [[esc(k), esc(v)] for k, v in
                  (env.get('packages') or {}).items()]
-        self.add(_table(['', ''], rows))
+        self.add(_table(['item', 'value'], rows))
         if not topo:
             self.add('<p class="muted">No inventory was available.</p>')
             return

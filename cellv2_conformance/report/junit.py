@@ -11,6 +11,8 @@ known finding (xfail) is a passed testcase with a ``finding`` property and a
 import re
 import xml.etree.ElementTree as ET
 
+from cellv2_conformance.report import results as results_mod
+
 _ILLEGAL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
 _EXC = re.compile(r'^(?P<cls>[A-Za-z_][\w.]*(?:Error|Exception|Failure|'
                   r'Timeout|Fault|NotFound|Conflict|BadRequest|Forbidden|'
@@ -24,13 +26,6 @@ def _clean(s):
 def _failure_type(text):
     found = _EXC.findall(text or '')
     return found[-1] if found else 'Failure'
-
-
-def _first_line(text, default):
-    for line in reversed((text or '').strip().splitlines()):
-        if line.strip():
-            return _clean(line.strip())[:300]
-    return default
 
 
 def _testcase_name(r):
@@ -99,7 +94,8 @@ def build(doc):
         elif status == 'fail':
             el = ET.SubElement(tc, 'failure', {
                 'type': _failure_type(text),
-                'message': _first_line(text, 'failed')})
+                'message': _clean(results_mod.headline(text))[:300] or
+                'failed'})
             el.text = _clean(text)
         elif status == 'uxsuccess':
             el = ET.SubElement(tc, 'failure', {

@@ -2,6 +2,7 @@
 Gerrit comment (verdict, counts, findings, failures, slowest operations)."""
 
 from cellv2_conformance import redact
+from cellv2_conformance.report import results as results_mod
 from cellv2_conformance.report.svg import fmt_s
 
 ICON = {'pass': 'PASS', 'fail': 'FAIL', 'error': 'ERROR',
@@ -40,10 +41,10 @@ def render(doc, max_items=10):
     if bad:
         lines += ['', '## Failed checks', '']
         for r in bad[:max_items]:
-            first = (r.get('failure') or '').strip().splitlines()
+            head = results_mod.headline(r.get('failure'))
             lines.append('- `%s` (%s)%s' % (
                 _short(r['id']), r['status'],
-                ': ' + first[-1][:200] if first else ''))
+                ': ' + head[:200] if head else ''))
         if len(bad) > max_items:
             lines.append('- ... and %d more (see report.html)' % (
                 len(bad) - max_items))

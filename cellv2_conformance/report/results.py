@@ -62,6 +62,21 @@ def _cap(s, limit=MAX_DETAIL):
     return s
 
 
+_HEADLINE = re.compile(
+    r'^[A-Za-z_][\w.]*(?:Error|Exception|Failure|Timeout|Fault|NotFound|'
+    r'Conflict|BadRequest|Forbidden|Unauthorized|Exit|Mismatch)\w*(?::|$)')
+
+
+def headline(text):
+    """The line of a traceback that says what went wrong: the last
+    ``SomeError: ...`` line, else the last line."""
+    lines = [ln.strip() for ln in (text or '').splitlines() if ln.strip()]
+    for ln in reversed(lines):
+        if _HEADLINE.match(ln):
+            return ln
+    return lines[-1] if lines else ''
+
+
 def _cells(tags, attrs):
     out = []
     for t in list(tags) + list(attrs):
@@ -104,7 +119,10 @@ def _record(d):
         rec['reason'] = _cap(details.get('reason', ''), 2000)
     if details.get('finding'):
         rec['finding'] = _cap(details['finding'], 2000)
-    text = details.get('traceback') or details.get('reason') or ''
+    text = (details.get('traceback') or details.get('reason') or
+            # e.g. subunit's own "Parser Error" on a truncated stream
+            next((v for k, v in sorted(details.items())
+                  if 'error' in k.lower() and v.strip()), ''))
     if note:
         text = note + ('\n' + text if text else '')
     if status in ('fail', 'xfail', 'uxsuccess') and text:

@@ -92,15 +92,20 @@ def gantt(lanes, t_max, shaded=(), width=1100, lane_height=18,
                  width, height, width, height, FONT)]
     bottom = top + lane_height * len(lanes)
     _time_axis(label_width, plot_w, t_max, top, bottom, parts)
-    for start, end, label in shaded:
+    free_x = 0
+    for window in shaded:
+        start, end, label = window[:3]
+        tag = window[3] if len(window) > 3 else label[:40]
         x = label_width + plot_w * max(start, 0) / t_max
         w = max(plot_w * (min(end, t_max) - max(start, 0)) / t_max, 2)
         parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" '
                      'fill="#ef5350" fill-opacity="0.13" stroke="#e53935" '
                      'stroke-dasharray="3,2"><title>%s</title></rect>' % (
                          x, top - 14, w, bottom - top + 14, esc(label)))
-        parts.append('<text x="%.1f" y="%d" fill="#c62828">%s</text>' % (
-            x + 2, top - 4, esc(label[:40])))
+        if x >= free_x:          # no overlapping labels; hover shows all
+            parts.append('<text x="%.1f" y="%d" fill="#c62828">%s</text>'
+                         % (x + 2, top - 4, esc(tag)))
+            free_x = x + 7 * len(tag) + 8
     for i, (label, bars) in enumerate(lanes):
         y = top + i * lane_height
         if i % 2:
@@ -284,7 +289,8 @@ def scatter(series, t_max, shaded=(), width=1100, height=220,
                      'text-anchor="end" fill="#555">%s</text>' % (
                          label_width, y, width - 10, y, label_width - 4,
                          y + 4, esc(fmt_s(10 ** e))))
-    for start, end, label in shaded:
+    for window in shaded:
+        start, end, label = window[:3]
         x = label_width + plot_w * max(start, 0) / t_max
         w = max(plot_w * (min(end, t_max) - max(start, 0)) / t_max, 2)
         parts.append('<rect x="%.1f" y="%d" width="%.1f" height="%d" '

@@ -179,3 +179,58 @@ class ConfCopyTest(testtools.TestCase):
             text = f.read()
         self.assertEqual(1, text.count('log_dir'))
         self.assertIn('[cellv2]', text)
+
+
+class SignalTest(testtools.TestCase):
+
+    def test_sigterm_unwinds_like_ctrl_c(self):
+        import signal
+        before = signal.getsignal(signal.SIGTERM)
+
+        def body():
+            with run_cmd._sigterm_as_interrupt():
+                os.kill(os.getpid(), signal.SIGTERM)
+        self.assertRaises(KeyboardInterrupt, body)
+        self.assertEqual(before, signal.getsignal(signal.SIGTERM))
+
+
+class RedactStreamTest(testtools.TestCase):
+
+    def test_secrets_masked_and_stream_still_valid(self):
+        from cellv2_conformance.report import results
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        src, dst = os.path.join(d, 'raw'), os.path.join(d, 'clean')
+        tests = fx.sample_tests()
+        tests[0]['details'] = {'pythonlogging': 'X-Auth-Token: '
+                               'gAAAAAB0123456789abcdefghijABCDEFG'}
+        with open(src, 'wb') as f:
+            f.write(fx.make_stream(tests, garbage=b'password=hunter2x\n'))
+        bundle.redact_stream(src, dst)
+        with open(dst, 'rb') as f:
+            data = f.read()
+        self.assertNotIn(b'hunter2x', data)
+        self.assertNotIn(b'gAAAAAB0123456789', data)
+        self.assertIn(b'AssertionError', data)
+        self.assertNotIn(b's3cretpw', data)
+        self.assertEqual(
+            [r['status'] for r in results.parse_bytes(fx.make_stream(
+                fx.sample_tests()))],
+            [r['status'] for r in results.parse_file(dst)])
+
+    def test_truncated_stream(self):
+        from cellv2_conformance.report import results
+        d = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, d)
+        src, dst = os.path.join(d, 'raw'), os.path.join(d, 'clean')
+        data = fx.make_stream(fx.sample_tests())
+        with open(src, 'wb') as f:
+            f.write(data[:-7])          # a worker killed mid-packet
+        bundle.redact_stream(src, dst)
+        recs = {r['id']: r for r in results.parse_file(dst)}
+        # the five complete tests, the cut one as a failure, and the
+        # parser's own report of the damage
+        self.assertEqual(7, len(recs))
+        self.assertEqual('fail', recs['subunit.parser']['status'])
+        self.assertIn('never reported', recs[
+            'setUpClass (%s)' % fx.CLS]['failure'])

@@ -132,3 +132,15 @@ class ResultsTest(testtools.TestCase):
                          results.split_id('a.b.C.test_x[id-1,smoke]'))
         self.assertEqual(('a.b.C', 'tearDownClass', []),
                          results.split_id('tearDownClass (a.b.C)'))
+
+
+class HeadlineTest(testtools.TestCase):
+
+    def test_exception_line_wins_over_trailing_details(self):
+        tb = ('Traceback (most recent call last):\n  File "x", line 1\n'
+              'testtools.matchers._impl.MismatchError: 1 != 2\n'
+              'Details: None\n')
+        self.assertEqual('testtools.matchers._impl.MismatchError: 1 != 2',
+                         results.headline(tb))
+        self.assertEqual('just text', results.headline('x\njust text\n'))
+        self.assertEqual('', results.headline(None))

@@ -37,7 +37,7 @@ class HostLeaseCrudTest(base.ReservationBase):
         one = [base.host_reservation(min=1, max=1)]
         cls.windows = {k: leases.far_window(slot, days=2) for k, slot in (
             ('basic', 1), ('filter', 3), ('range', 4), ('delete', 6),
-            ('extend', 8), ('shrink', 9), ('defer', 10), ('max', 11))}
+            ('dates', 8))}
         specs = {k: {'reservations': one, 'start': w[0], 'end': w[1]}
                  for k, w in cls.windows.items()}
         specs['filter']['reservations'] = [base.host_reservation(
@@ -132,6 +132,8 @@ class HostLeaseCrudTest(base.ReservationBase):
             lease['id'])['lease']['name'])
 
     def _update_dates(self, key, start_shift, end_shift):
+        # Both dates are set absolutely from the original window, so the
+        # checks sharing this lease do not depend on one another.
         start, end = self.windows[key]
         lease = self.made[key]
         new_start = leases.fmt(leases.parse(start) + start_shift)
@@ -154,23 +156,24 @@ class HostLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('f7c0482a-344c-4fd8-aba2-ddcb39e306ca')
     def test_update_pending_extend_end_date(self):
-        self._update_dates('extend', datetime.timedelta(0),
+        self._update_dates('dates', datetime.timedelta(0),
                            datetime.timedelta(hours=5))
 
     @decorators.idempotent_id('fe9a4d11-dd11-47bd-b6d5-b704700c66fa')
     def test_update_pending_shrink_end_date(self):
-        self._update_dates('shrink', datetime.timedelta(0),
+        self._update_dates('dates', datetime.timedelta(0),
                            -datetime.timedelta(hours=5))
 
     @decorators.idempotent_id('ce09a2d7-c4f9-41f5-9f03-684e4916709b')
     def test_update_pending_defer_start_date(self):
-        self._update_dates('defer', datetime.timedelta(hours=3),
+        self._update_dates('dates', datetime.timedelta(hours=3),
                            datetime.timedelta(0))
 
     @decorators.idempotent_id('53c73106-e292-4aa2-9667-0ce443b10c60')
     def test_update_pending_host_max(self):
+        # on the filtered lease: whatever max says, one host matches
         hosts = self.hosts
-        lease = self.made['max']
+        lease = self.made['filter']
         rsv = lease['reservations'][0]
         self.leases.update_lease(
             lease['id'], reservations=[{'id': rsv['id'], 'min': 1,
@@ -203,7 +206,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
                 ('plain', 12, dict(amount=2, memory_mb=256, disk_gb=2)),
                 ('affinity', 15, dict(affinity=True)),
                 ('anti', 16, dict(affinity=False)),
-                ('amount', 17, {}), ('delete', 18, dict(affinity=True))):
+                ('delete', 18, dict(affinity=True))):
             start, end = leases.far_window(slot)
             specs[key] = {'start': start, 'end': end,
                           'reservations': [base.instance_reservation(**kw)]}
@@ -260,12 +263,12 @@ class InstanceLeaseCrudTest(base.ReservationBase):
 
     @decorators.idempotent_id('db163b17-6e97-4ed5-b950-ccfe8e778c18')
     def test_update_pending_instance_amount(self):
-        lease, rsv = self._lease('amount')
+        lease, rsv = self._lease('plain')
         self.leases.update_lease(
-            lease['id'], reservations=[{'id': rsv['id'], 'amount': 2}])
+            lease['id'], reservations=[{'id': rsv['id'], 'amount': 3}])
         leases.wait_for_lease(self.leases, lease['id'], 'PENDING')
         updated = self.leases.show_lease(lease['id'])['lease']
-        self.assertEqual(2, updated['reservations'][0]['amount'])
+        self.assertEqual(3, updated['reservations'][0]['amount'])
 
     @decorators.idempotent_id('f1f8b34a-44ed-446f-b5a7-3021fe849bf9')
     def test_delete_pending_instance_lease_removes_flavor(self):

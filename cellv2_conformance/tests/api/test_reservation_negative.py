@@ -53,29 +53,12 @@ class LeaseInputNegativeTest(base.ReservationBase):
         end = leases.fmt(leases.parse(start) - datetime.timedelta(hours=1))
         self.assertEqual(400, self._refused(400, start=start, end=end))
 
-    @decorators.idempotent_id('dff1d64f-12d4-430b-8b49-20adc6c6476c')
-    def test_end_equal_to_start(self):
-        start, _ = leases.far_window(21)
-        self.assertEqual(400, self._refused(400, start=start, end=start))
-
     @decorators.idempotent_id('5999c71a-9375-46a0-91e0-9dc3217569e1')
     def test_impossible_calendar_date(self):
         year = leases.utcnow().year + 3
         self.assertEqual(400, self._refused(
             400, start='%d-02-31 10:00' % year,
             end='%d-03-01 10:00' % year))
-
-    @decorators.idempotent_id('3934035f-92aa-4155-acc5-f8c4a42d4d7e')
-    def test_date_with_seconds(self):
-        start, end = leases.far_window(21)
-        self.assertEqual(400, self._refused(400, start=start + ':00',
-                                            end=end))
-
-    @decorators.idempotent_id('c5e5decc-724a-4504-a373-ab6ae00f97d3')
-    def test_iso8601_date(self):
-        start, end = leases.far_window(21)
-        self.assertEqual(400, self._refused(
-            400, start=start.replace(' ', 'T'), end=end))
 
     @decorators.idempotent_id('414265ca-e48d-468e-bdc1-b38d054a16cd')
     def test_missing_end_date(self):
@@ -91,17 +74,6 @@ class LeaseInputNegativeTest(base.ReservationBase):
         self.assertEqual(400, self._refused(
             400, [base.host_reservation(min=0, max=1)]))
 
-    @decorators.idempotent_id('631e9c19-5c75-4527-8f5e-4828d4331c97')
-    def test_host_min_not_an_integer(self):
-        self.assertEqual(400, self._refused(
-            400, [base.host_reservation(min='one', max=1)]))
-
-    @decorators.idempotent_id('329f90ac-2650-4c17-a46d-accda74e5fa9')
-    def test_host_missing_max(self):
-        rsv = base.host_reservation()
-        del rsv['max']
-        self.assertEqual(400, self._refused(400, [rsv]))
-
     @decorators.idempotent_id('7e0a2f2f-a242-439d-acc4-807fdefab806')
     def test_instance_amount_zero(self):
         self.assertEqual(400, self._refused(
@@ -116,11 +88,6 @@ class LeaseInputNegativeTest(base.ReservationBase):
     def test_malformed_host_filter_json(self):
         self.assertEqual(400, self._refused(400, [base.host_reservation(
             resource_properties='["==", "$hypervisor_hostname"')]))
-
-    @decorators.idempotent_id('7594ad13-5bba-478b-a9dc-96411b53c124')
-    def test_malformed_instance_filter_json(self):
-        self.assertEqual(400, self._refused(400, [
-            base.instance_reservation(resource_properties='{not json')]))
 
     @decorators.idempotent_id('03f665e7-3b58-44f7-9a4f-095d304c2b00')
     def test_unknown_resource_type(self):
@@ -183,13 +150,15 @@ class LeaseLookupNegativeTest(base.ReservationBase):
         self.assertEqual(404, base.status_of(self.leases.delete_lease,
                                              self.UNKNOWN))
 
-    def _pending(self, slot):
-        start, end = leases.far_window(slot)
-        return self.create_lease(start=start, end=end)
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        start, end = leases.far_window(23)
+        cls.lease = cls.create_class_lease(cls.leases, start=start, end=end)
 
     @decorators.idempotent_id('ab98a4d7-8b23-4f98-ac8a-0be258f51548')
     def test_update_end_date_into_the_past(self):
-        lease = self._pending(23)
+        lease = self.lease
         past = leases.fmt(leases.utcnow() - datetime.timedelta(days=1))
         self.assertEqual(400, base.status_of(
             self.leases.update_lease, lease['id'], end_date=past))
@@ -198,7 +167,7 @@ class LeaseLookupNegativeTest(base.ReservationBase):
 
     @decorators.idempotent_id('0b5d0411-0a67-406d-99ba-a85a6b35138c')
     def test_update_unknown_reservation_id(self):
-        lease = self._pending(24)
+        lease = self.lease
         self.assertEqual(400, base.status_of(
             self.leases.update_lease, lease['id'],
             reservations=[{'id': self.UNKNOWN, 'max': 2}]))
@@ -231,4 +200,11 @@ class MicroversionNegativeTest(base.ReservationBase):
 
     @decorators.idempotent_id('0f05e7b5-e679-4566-a19a-f6ed53e54607')
     def test_microversion_below_minimum(self):
-        self.assertEqual(406, self._status('0.9'))
+        # "0.9" is a well-formed version below the minimum: 406.
+        observed = self._status('0.9')
+        with findings.nonconformance(
+                self, 'blazar-microversion-0x-400',
+                'a well-formed microversion below the minimum ("0.9") is '
+                'refused as malformed (400), not as unsupported (406)',
+                reference='OpenStack API-WG microversion guideline'):
+            self.assertEqual(406, observed)

@@ -171,6 +171,34 @@ class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
                     self.queues[cell.name][queue]['consumers'], 1,
                     '%s on vhost %s has no consumer' % (queue, cell.vhost))
 
+    @decorators.idempotent_id('9d7444d5-913b-495d-9668-8635f8b9e338')
+    def test_consumers_on_cell_vhost_belong_to_that_cell(self):
+        owner = self._service_cells_by_pid()
+        for cell in self.inv.cells:
+            for cons in self.consumers[cell.name]:
+                queue = cons['queue']['name']
+                if queue.startswith('reply_'):
+                    continue   # RPC replies to API-level callers
+                pid = self.pid_of.get(cons['channel_details'][
+                    'connection_name'])
+                self.assertEqual(cell.name, owner.get(pid),
+                                 'consumer of %s on vhost %s is pid %s' % (
+                                     queue, cell.vhost, pid))
+
+    @decorators.idempotent_id('6fa28ff2-06c0-48fb-aeb6-e67f592195d6')
+    def test_cell_conductor_connects_to_own_cell_only(self):
+        owner = self._service_cells_by_pid()
+        computes = {svc.get('pid') for c in self.inv.cells
+                    for svc in ((c.services or {}).get('computes') or
+                                {}).values() if svc}
+        conductors = {pid: cell for pid, cell in owner.items()
+                      if pid not in computes}
+        self.assertGreaterEqual(len(conductors), len(self.inv.cells))
+        for pid, cell in conductors.items():
+            self.assertEqual({self.inv.cell(cell).vhost},
+                             self.vhosts_of_pid[pid],
+                             'conductor of %s (pid %s)' % (cell, pid))
+
     @decorators.idempotent_id('2df3977c-37d6-4fab-987b-06e752295b20')
     def test_compute_processes_connect_to_own_cell_only(self):
         vhosts_of_pid = self.vhosts_of_pid

@@ -52,7 +52,7 @@ class LeaseStartWithCellDatabaseDownTest(base.ReservationBase):
         cls.wait_error = None
         with faults.injected(inv, 'cell(%s).db:stop' % cls.cell.name,
                              ttl=240) as fault:
-            cls.fault = fault
+            cls.fault_status = fault['status']
             cls.lease = cls.create_class_lease(
                 cls.leases, [base.host_reservation(
                     resource_properties=base.hostname_is(cls.host))],
@@ -71,7 +71,7 @@ class LeaseStartWithCellDatabaseDownTest(base.ReservationBase):
                               self.lease['id'], self.cell.name,
                               self.wait_error))
         self.assertIn(self.history[-1]['state'], ('ACTIVE', 'ERROR'))
-        self.assertEqual('active', self.fault['status'])
+        self.assertEqual('active', self.fault_status)
 
     @decorators.idempotent_id('ccda7575-b3d2-4073-9268-c343b1b66b79')
     def test_delete_after_heal_returns_host_to_freepool(self):
