@@ -298,7 +298,7 @@ class Deployer:
         rec = self.state.processes.get(name, {})
         logs = [rec.get('log')] if rec.get('log') else []
         svc_log = self.L.path('logs', name + '.log')
-        if os.path.exists(svc_log):
+        if os.path.exists(svc_log) and svc_log not in logs:
             logs.insert(0, svc_log)
         tails = '\n'.join('--- %s (last lines):\n%s' % (
             p, process.tail(p, 15)) for p in logs)

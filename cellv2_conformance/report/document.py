@@ -162,9 +162,28 @@ def build(results, started_at, finished_at, mode='run', scenario=None,
     if selected is not None:
         reported = {r['id'] for r in results}
         not_run = [t for t in selected if t not in reported]
+        # A class skipped in setUpClass reports one 'setUpClass (Class)'
+        # skip instead of its tests: those are skipped, not lost.
+        skipped_classes = {}
+        for r in results:
+            rid = r['id']
+            if rid.startswith('setUpClass (') and r['status'] == 'skip':
+                skipped_classes[rid[len('setUpClass ('):-1]] = r
+        lost = []
+        for t in not_run:
+            fixture = skipped_classes.get(t.split('[')[0].rsplit('.', 1)[0])
+            rec = results_mod.not_reported(t)
+            if fixture is not None:
+                rec['status'] = 'skip'
+                rec['failure'] = None
+                rec['reason'] = fixture.get('reason') or \
+                    fixture.get('failure') or 'skipped in setUpClass'
+                results = results + [rec]
+            else:
+                lost.append(rec)
+        not_run = [r['id'] for r in lost]
         if error != 'interrupted':
-            results = results + [results_mod.not_reported(t)
-                                 for t in not_run]
+            results = results + lost
     request_records = request_records or []
     windows = aggregate.fault_windows(fault_events or [],
                                       run_end=finished_at)

@@ -86,11 +86,15 @@ class DoubleBookingRaceTest(base.ReservationBase):
     accepted, and no host is allocated to two overlapping reservations.
 
     Why: Blazar allocates check-then-insert without any lock; a double
-    booking breaks the reservation guarantee.  Both winning is a real
-    failure (with the evidence recorded as a finding), not an xfail.
+    booking breaks the reservation guarantee.  Seen on Blazar 18.0.0 in
+    every run: the check asserts the guarantee, records the evidence as
+    finding ``blazar-double-booking`` and is reported as an expected
+    failure.  A race may not trigger every time, so up to three rounds run
+    (distinct far-future windows); only when none double-books does the
+    check report the finding as no longer reproducing.
     """
 
-    ROUNDS = (44,)
+    ROUNDS = (44, 50, 52)
 
     def _race(self, slot):
         n = len(self.admin_hosts.list_hosts()['hosts'])
@@ -139,20 +143,22 @@ class DoubleBookingRaceTest(base.ReservationBase):
 
     @decorators.idempotent_id('f99afd5e-071e-4c6a-9359-62e06a34db3e')
     def test_last_free_host_race(self):
+        evidence = None
         for slot in self.ROUNDS:
             won, results, mine = self._race(slot)
             overlap = self._double_booked(mine)
+            # the lone host must go to a racer, never be lost
+            self.assertGreaterEqual(len(won), 1, 'no racer got the free '
+                                    'host: %s' % (results,))
             if len(won) > 1 or overlap:
                 evidence = {'slot': slot, 'winners': [w['id'] for w in won],
                             'results': [r['id'] if isinstance(r, dict)
                                         else r for r in results],
                             'overlapping_allocations': overlap}
-                findings.record(
-                    'blazar-double-booking',
-                    'two concurrent leases were both granted the last '
-                    'free host', evidence, test_id=self.id(),
-                    reference='no locking in blazar allocation')
-                self.fail('double booking: %s' % evidence)
-            # the lone host must go to exactly one racer, not be lost
-            self.assertEqual(1, len(won), 'no racer got the free host: %s'
-                             % (results,))
+                break
+        with findings.nonconformance(
+                self, 'blazar-double-booking',
+                'two concurrent leases were both granted the last free host',
+                reference='no locking in blazar allocation '
+                          '(check-then-insert)'):
+            self.assertIsNone(evidence, 'double booking: %s' % (evidence,))
