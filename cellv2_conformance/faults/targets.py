@@ -347,8 +347,8 @@ class DatabaseExecutor(ProcessExecutor):
             raise FaultError('cell %s\'s database server (%s) is shared with '
                              'other cells/services; stopping it would take '
                              'down more than that cell. Use a scenario with '
-                             'db.per_cell_server: true' % (cell.name,
-                                                            srv['process']))
+                             'db.per_cell_server: true' % (
+                                 cell.name, srv['process']))
         super().__init__(inv, target, srv['process'], cell)
         self.host = srv.get('host') or '127.0.0.1'
         self.port = srv.get('port')
@@ -635,8 +635,8 @@ class CellMappingExecutor(Executor):
         if not m['disabled']:
             raise FaultError('cell %s not disabled in cell_mappings' %
                              self.cell.name)
-        return ['cell_mappings: %s disabled=%s' % (self.cell.name,
-                                                    m['disabled']),
+        return ['cell_mappings: %s disabled=%s' % (
+                    self.cell.name, m['disabled']),
                 self._wait_reloaded(record, timeout)]
 
     def heal(self, action, record):

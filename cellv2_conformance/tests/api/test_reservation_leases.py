@@ -57,7 +57,6 @@ class HostLeaseCrudTest(base.ReservationBase):
         return sorted(hosts[a['resource_id']]
                       for a in allocs['allocations'] if a['reservations'])
 
-
     @decorators.idempotent_id('c2e17fd1-7ec5-4d9b-9122-5f92f61313c5')
     def test_create_host_lease_is_pending(self):
         start, end = self.windows['basic']

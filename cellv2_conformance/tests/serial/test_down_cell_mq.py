@@ -29,7 +29,8 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
     leaves BUILD, to ACTIVE once the queue is back or to ERROR.  The cut
     is held for an observation window long enough for the conductor's cast
     attempt (a heal within a second of the boot can race it and hide the
-    problem).  Also checked: after healing, a new boot into the cell becomes ACTIVE.
+    problem).  Also checked: after healing, a new boot into the cell
+    becomes ACTIVE.
     """
 
     @classmethod

@@ -268,7 +268,7 @@ class LeaseLifecycleTest(base.ReservationBase):
                                      'name', None), host=host,
                         attempts=len(attempts))
 
-    # -- check helpers ---------------------------------------------------------
+    # -- check helpers --------------------------------------------------------
     def _wait(self, key, status, timeout=None):
         w = self.watchers[key]
         try:
@@ -329,7 +329,7 @@ class LeaseLifecycleTest(base.ReservationBase):
         self.assertEqual(sorted(idx), idx, 'statuses out of order: %s'
                          % statuses)
 
-    # -- while the host lease is ACTIVE (test_1x) --------------------------------
+    # -- while the host lease is ACTIVE (test_1x) -----------------------------
     @decorators.idempotent_id('ade086c8-9088-478f-8fea-b0ffddec4c71')
     def test_10_host_lease_moves_hosts_to_its_aggregate(self):
         self._wait('host', 'ACTIVE')
@@ -400,7 +400,7 @@ class LeaseLifecycleTest(base.ReservationBase):
                 '409' % status, reference=STATE_DOC):
             self.assertEqual(409, result)
 
-    # -- other ACTIVE leases (test_2x) ---------------------------------------------
+    # -- other ACTIVE leases (test_2x) ----------------------------------------
     @decorators.idempotent_id('1784e754-29ee-4f83-a064-d698a3379994')
     def test_20_extend_active_lease(self):
         self._wait('extend', 'ACTIVE')
@@ -437,7 +437,7 @@ class LeaseLifecycleTest(base.ReservationBase):
         self.assertEqual(2, lease['reservations'][0]['amount'])
         self.assertEqual('ACTIVE', lease['status'])
 
-    # -- the instance reservation (test_4x) ----------------------------------------
+    # -- the instance reservation (test_4x) -----------------------------------
     @decorators.idempotent_id('c0451475-9dcf-4880-bca4-c882a742f0d2')
     def test_40_instance_reservation_boot(self):
         self._wait('instance', 'ACTIVE')
@@ -468,7 +468,7 @@ class LeaseLifecycleTest(base.ReservationBase):
                           rsv['flavor_id'])
         self.assertIsNone(self.aggregate_named(rsv['id']))
 
-    # -- host enrolment cycle (test_4x, after the instance lease is gone) ---------
+    # -- host enrolment cycle (test_4x, after the instance lease is gone) -----
     @decorators.idempotent_id('dda62f3a-2751-4a2e-b619-7a177cabc31a')
     def test_45_enrolled_host_joins_freepool_with_child_provider(self):
         seen = self.observed.get('enrolled')
@@ -511,7 +511,7 @@ class LeaseLifecycleTest(base.ReservationBase):
         self.assertIsNone(self.observed.get('usable_error'))
         self.assertIn('usable_after_removal', self.observed)
 
-    # -- ends (test_5x) --------------------------------------------------------------
+    # -- ends (test_5x) -------------------------------------------------------
     @decorators.idempotent_id('82310c96-ee81-4e6e-9110-bff765c568dd')
     def test_50_host_lease_end_deletes_servers_and_frees_hosts(self):
         self._wait('host', 'TERMINATED')
