@@ -19,26 +19,17 @@ meant), wrap the assertion::
 
 import contextlib
 import datetime
-import json
-import os
 import sys
-import threading
 
 import testtools
 from testtools import testcase
 
+from cellv2_conformance.common import jsonl
 from cellv2_conformance import redact
-
-_LOCK = threading.Lock()
 
 
 def findings_file():
-    try:
-        from tempest import config
-        path = config.CONF.cellv2.findings_file
-    except Exception:
-        path = None
-    return path or os.environ.get('CELLV2_FINDINGS_FILE')
+    return jsonl.configured_path('findings_file', 'CELLV2_FINDINGS_FILE')
 
 
 def record(finding_id, summary, observed, test_id=None, reference=None,
@@ -49,13 +40,7 @@ def record(finding_id, summary, observed, test_id=None, reference=None,
         'test_id': test_id, 'reference': reference, 'cell': cell,
         'at': datetime.datetime.now(datetime.timezone.utc).isoformat(),
     }
-    path = findings_file()
-    if path:
-        with _LOCK:
-            os.makedirs(os.path.dirname(os.path.abspath(path)),
-                        exist_ok=True)
-            with open(path, 'a', encoding='utf-8') as f:
-                f.write(json.dumps(entry) + '\n')
+    jsonl.append(findings_file(), entry)
     return entry
 
 

@@ -205,6 +205,20 @@ def rabbit_password_hash(password):
     return base64.b64encode(salt + digest).decode()
 
 
+def rabbit_definitions(users, vhosts):
+    """RabbitMQ definitions: users {name: (password, tags)} with full
+    permissions on every vhost."""
+    return {
+        'users': [{'name': u, 'password_hash': rabbit_password_hash(p),
+                   'hashing_algorithm': 'rabbit_password_hashing_sha256',
+                   'tags': tags} for u, (p, tags) in users.items()],
+        'vhosts': [{'name': v} for v in vhosts],
+        'permissions': [{'user': u, 'vhost': v, 'configure': '.*',
+                         'write': '.*', 'read': '.*'}
+                        for u in users for v in vhosts],
+    }
+
+
 class RabbitNode:
     """One private RabbitMQ node with the management API on loopback."""
 
@@ -248,17 +262,8 @@ class RabbitNode:
     def write_config(self, users, vhosts):
         """users: {name: (password, tags)}; vhosts: [name]."""
         os.makedirs(os.path.join(self.dir, 'log'), exist_ok=True)
-        defs = {
-            'users': [{'name': u, 'password_hash': rabbit_password_hash(p),
-                       'hashing_algorithm': 'rabbit_password_hashing_sha256',
-                       'tags': tags} for u, (p, tags) in users.items()],
-            'vhosts': [{'name': v} for v in vhosts],
-            'permissions': [{'user': u, 'vhost': v, 'configure': '.*',
-                             'write': '.*', 'read': '.*'}
-                            for u in users for v in vhosts],
-        }
         process.write_private(os.path.join(self.dir, 'definitions.json'),
-                              json.dumps(defs))
+                              json.dumps(rabbit_definitions(users, vhosts)))
         conf = '\n'.join([
             'listeners.tcp.1 = 127.0.0.1:%d' % self.port,
             'management.tcp.port = %d' % self.mgmt_port,
@@ -380,15 +385,7 @@ def _ctl():
 
 
 def rabbitmqctl_import(log, defs_path, users, vhosts):
-    defs = {
-        'users': [{'name': u, 'password_hash': rabbit_password_hash(p),
-                   'hashing_algorithm': 'rabbit_password_hashing_sha256',
-                   'tags': tags} for u, (p, tags) in users.items()],
-        'vhosts': [{'name': v} for v in vhosts],
-        'permissions': [{'user': u, 'vhost': v, 'configure': '.*',
-                         'write': '.*', 'read': '.*'}
-                        for u in users for v in vhosts],
-    }
+    defs = rabbit_definitions(users, vhosts)
     # Fed on stdin: the packaged rabbitmqctl runs as the rabbitmq user, who
     # cannot (and should not) read our private files.
     del defs_path

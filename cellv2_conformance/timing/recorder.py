@@ -8,21 +8,13 @@ are measurements, never assertions: no check fails on a duration.
 
 import contextlib
 import datetime
-import json
-import os
-import threading
 import time
 
-_LOCK = threading.Lock()
+from cellv2_conformance.common import jsonl
 
 
 def timings_file():
-    try:
-        from tempest import config
-        path = config.CONF.cellv2.timings_file
-    except Exception:
-        path = None
-    return path or os.environ.get('CELLV2_TIMINGS_FILE')
+    return jsonl.configured_path('timings_file', 'CELLV2_TIMINGS_FILE')
 
 
 def record(operation, seconds, cell=None, test_id=None, **attrs):
@@ -31,12 +23,7 @@ def record(operation, seconds, cell=None, test_id=None, **attrs):
              'test_id': test_id,
              'at': datetime.datetime.now(datetime.timezone.utc).isoformat()}
     entry.update(attrs)
-    if path:
-        with _LOCK:
-            os.makedirs(os.path.dirname(os.path.abspath(path)),
-                        exist_ok=True)
-            with open(path, 'a', encoding='utf-8') as f:
-                f.write(json.dumps(entry) + '\n')
+    jsonl.append(path, entry)
     return entry
 
 

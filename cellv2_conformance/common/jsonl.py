@@ -1,0 +1,26 @@
+"""Append-only JSON-lines files named by a [cellv2] option (or an
+environment variable when running outside tempest)."""
+
+import json
+import os
+import threading
+
+_LOCK = threading.Lock()
+
+
+def configured_path(option, env_var):
+    try:
+        from tempest import config
+        path = getattr(config.CONF.cellv2, option)
+    except Exception:
+        path = None
+    return path or os.environ.get(env_var)
+
+
+def append(path, entry):
+    if not path:
+        return
+    with _LOCK:
+        os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
+        with open(path, 'a', encoding='utf-8') as f:
+            f.write(json.dumps(entry) + '\n')
