@@ -753,9 +753,14 @@ class Deployer:
         if not any(a['name'] == 'freepool' for a in aggs):
             self.api('POST', 'nova-api', '/v2.1/os-aggregates', json={
                 'aggregate': {'name': 'freepool'}})
-        for host in self.scenario.reservable_hosts:
-            self.api('POST', 'blazar-api', '/v1/os-hosts',
-                     json={'name': host})
+        # One enrolment per host, concurrently: each touches only its own
+        # hypervisor, child resource provider and freepool membership.
+        hosts = self.scenario.reservable_hosts
+        if hosts:
+            with concurrent.futures.ThreadPoolExecutor(len(hosts)) as ex:
+                list(ex.map(lambda h: self.api(
+                    'POST', 'blazar-api', '/v1/os-hosts', json={'name': h}),
+                    hosts))
 
     # ------------------------------------------------------------------
     # graph
