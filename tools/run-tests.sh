@@ -15,8 +15,10 @@ rc=0
 runs=()
 run_stestr() {  # $1 = test path, rest = stestr run args
     local path=$1; shift
+    local out="$ROOT/.stestr/last-$(basename "$path").subunit"
     stestr --test-path "$path" --top-dir ./ run "$@" || rc=1
-    runs+=("$(stestr last --subunit > "$ROOT/.stestr/last-$(basename "$path").subunit"; echo "$ROOT/.stestr/last-$(basename "$path").subunit")")
+    stestr last --subunit > "$out"
+    runs+=("$out")
 }
 run_stestr ./tests/unit --concurrency 2
 if [ "$what" = all ]; then

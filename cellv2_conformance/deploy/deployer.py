@@ -233,7 +233,6 @@ class Deployer:
         for cell in sc.cells:
             self._write('nova/nova-%s.conf' % cell.name,
                         configs.nova_cell(L, cell))
-            os.makedirs(L.path('nova', 'state-x'), exist_ok=True)
             for host in cell.hosts:
                 os.makedirs(L.path('nova', 'state-' + host), exist_ok=True)
                 self._write('nova/compute-%s.conf' % host,
@@ -939,7 +938,6 @@ class Deployer:
                                       self.mq_password, vhosts)
         else:
             infra.rabbitmqctl_import(self.L.path('logs', 'setup.log'),
-                                     self.L.path('etc', 'mq-defs.json'),
                                      {self.mq_user: (self.mq_password, [])},
                                      vhosts)
         # the broker answers AMQP for our user on every vhost

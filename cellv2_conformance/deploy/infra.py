@@ -227,10 +227,8 @@ class RabbitNode:
         self.port, self.dist_port, self.mgmt_port = ports
         self.epmd_port = epmd_port
         self.dir = os.path.join(workdir, 'rabbitmq', name)
-        suffix = os.path.basename(os.path.abspath(workdir)).replace('_', '-')
         self.nodename = 'cc%d-%s@localhost' % (self.port, name)
         self.log = os.path.join(workdir, 'logs', 'rabbitmq-%s.log' % name)
-        del suffix
 
     @property
     def management_url(self):
@@ -384,11 +382,10 @@ def _ctl():
     return ctl
 
 
-def rabbitmqctl_import(log, defs_path, users, vhosts):
+def rabbitmqctl_import(log, users, vhosts):
     defs = rabbit_definitions(users, vhosts)
     # Fed on stdin: the packaged rabbitmqctl runs as the rabbitmq user, who
     # cannot (and should not) read our private files.
-    del defs_path
     proc = subprocess.run([_ctl(), 'import_definitions', '--format', 'json'],
                           input=json.dumps(defs).encode(),
                           capture_output=True, timeout=120)
