@@ -66,7 +66,13 @@ class State:
 
     @property
     def processes(self):
-        return self.data['processes']
+        """A snapshot of the recorded processes (name -> record).
+
+        Deployment steps run in threads and record processes while others
+        iterate, so callers always get a copy taken under the lock.
+        """
+        with self._lock:
+            return dict(self.data['processes'])
 
     def add_process(self, name, record):
         with self._lock:
