@@ -29,6 +29,8 @@ import time
 
 import psutil
 
+import _output  # benchmarks/, beside this script
+
 
 def _rss_sampler(workdir, stop, out):
     peak = 0
@@ -114,14 +116,7 @@ def main():
                        'python': platform.python_version(),
                        'load_avg_at_start': os.getloadavg()},
            'runs': runs}
-    text = json.dumps(doc, indent=1)
-    if args.output == '-':
-        print(text)
-    else:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)),
-                    exist_ok=True)
-        with open(args.output, 'w') as f:
-            f.write(text + '\n')
+    _output.write(doc, args.output)
     return 0 if all(r['ok'] for r in runs) else 1
 
 

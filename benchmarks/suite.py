@@ -19,6 +19,8 @@ import sys
 import tempfile
 import time
 
+import _output  # noqa: E402  (benchmarks/, beside this script)
+
 
 def _ts(s):
     return datetime.datetime.fromisoformat(s.replace('Z', '+00:00'))
@@ -83,14 +85,7 @@ def main():
            'concurrency': args.concurrency, 'machine_cpus': os.cpu_count(),
            'end_to_end_s': elapsed, 'report_dir': report}
     out.update(summarise(doc))
-    text = json.dumps(out, indent=1)
-    if args.output == '-':
-        print(text)
-    else:
-        os.makedirs(os.path.dirname(os.path.abspath(args.output)),
-                    exist_ok=True)
-        with open(args.output, 'w') as f:
-            f.write(text + '\n')
+    _output.write(out, args.output)
     return 0
 
 

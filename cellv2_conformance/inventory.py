@@ -182,21 +182,57 @@ def load(path):
         logging.getLogger(__name__).warning(
             'cells inventory %s is readable by group/others; it may hold '
             'passwords (chmod 600)', path)
+    if not data.get('cells') and (data.get('api') or {}).get('database'):
+        data = _with_discovered_cells(data, path)
     return Inventory(data, path)
 
 
-def discover(api_db_url, readonly_user=None, readonly_password=None):
+def _with_discovered_cells(data, path):
+    """An inventory that names only the API database: the cells come from
+    its cell_mappings and host_mappings; everything else the file says
+    (mq, services, auth, ...) is kept."""
+    api = data['api']
+    try:
+        found = discover(api['database'],
+                         read_url=api.get('readonly_database'))
+    except InventoryError as e:
+        raise InventoryError('%s: %s' % (path, e))
+    merged = dict(data)
+    merged['cells'] = found.data['cells']
+    merged['cell0'] = data.get('cell0') or found.data['cell0']
+    merged['source'] = found.data['source']
+    return merged
+
+
+def discover(api_db_url, read_url=None):
     """Build an inventory from the API database's cell_mappings and
-    host_mappings (read-only)."""
+    host_mappings, read through ``read_url`` (a read-only account) when
+    given, else through ``api_db_url``."""
     from cellv2_conformance.inspect import db as inspect_db
     cells, cell0 = [], None
-    with inspect_db.connect(api_db_url) as conn:
-        rows = inspect_db.query(conn, 'SELECT id, uuid, name, '
-                                'transport_url, database_connection, '
-                                'disabled FROM cell_mappings ORDER BY id')
-        hosts = inspect_db.query(conn, 'SELECT host, cell_id FROM '
-                                 'host_mappings ORDER BY host')
+    try:
+        with inspect_db.connect(read_url or api_db_url) as conn:
+            rows = inspect_db.query(
+                conn, 'SELECT id, uuid, name, transport_url, '
+                'database_connection, disabled FROM cell_mappings '
+                'ORDER BY id')
+            hosts = inspect_db.query(conn, 'SELECT host, cell_id FROM '
+                                     'host_mappings ORDER BY host')
+    except inspect_db.InspectError as e:
+        raise InventoryError('cannot discover cells: %s' % e)
+    except Exception as e:   # pymysql: no such table, access denied, ...
+        raise InventoryError(
+            'cannot discover cells from %s (is it the nova API '
+            'database?): %s' % (redact.url(read_url or api_db_url),
+                                redact.text(e)))
     for r in rows:
+        for key in ('transport_url', 'database_connection'):
+            if '{' in (r[key] or ''):
+                raise InventoryError(
+                    'cell %s: its %s is a template (%s); nova fills it in '
+                    'from each service\'s own config, so write the cells '
+                    'inventory by hand (doc/source/inventory.rst)' % (
+                        r['name'] or r['uuid'], key, redact.url(r[key])))
         if r['uuid'] == '00000000-0000-0000-0000-000000000000':
             cell0 = {'uuid': r['uuid'], 'database': r['database_connection']}
             continue
@@ -205,8 +241,38 @@ def discover(api_db_url, readonly_user=None, readonly_password=None):
             'database': r['database_connection'],
             'transport': r['transport_url'], 'disabled': bool(r['disabled']),
             'hosts': [h['host'] for h in hosts if h['cell_id'] == r['id']]})
+    if not cells:
+        raise InventoryError('%s has no cell mapping besides cell0: run '
+                             '`nova-manage cell_v2 create_cell` first' %
+                             redact.url(api_db_url))
     data = {'version': 1, 'source': 'discovered from cell_mappings',
             'api': {'database': api_db_url}, 'cell0': cell0 or {},
             'cells': cells}
+    if read_url:
+        data['api']['readonly_database'] = read_url
     return Inventory(data, path='<discovered from %s>' % redact.url(
         api_db_url))
+
+
+def nova_conf_api_database(path):
+    """``[api_database] connection`` of a nova.conf."""
+    import configparser
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    try:
+        with open(path, encoding='utf-8') as f:
+            cp.read_file(f)
+    except OSError as e:
+        raise InventoryError('cannot read %s: %s' % (path, e.strerror))
+    except configparser.Error as e:
+        raise InventoryError('cannot parse %s: %s' % (path, e))
+    url = cp.get('api_database', 'connection', fallback='').strip()
+    if not url:
+        raise InventoryError('%s has no [api_database] connection' % path)
+    redact.register(urllib.parse.urlsplit(url).password)
+    return url
+
+
+def dump(inv):
+    """The inventory as YAML text (it holds passwords: write it 0600)."""
+    return yaml.safe_dump(inv.data, default_flow_style=False,
+                          sort_keys=False)

@@ -49,6 +49,37 @@ def cmd_scenarios(args):
     return 0
 
 
+def cmd_inventory(args):
+    """Write a cells inventory discovered from the API database."""
+    from cellv2_conformance.deploy import process
+    from cellv2_conformance import inventory
+    try:
+        url = args.api_db or inventory.nova_conf_api_database(args.nova_conf)
+        inv = inventory.discover(url, read_url=args.readonly_db)
+    except inventory.InventoryError as e:
+        _err(str(e))
+        return 2
+    if args.nova_conf:
+        # The same nova.conf drives the nova-manage checks.
+        import shutil
+        here = os.path.join(os.path.dirname(sys.executable), 'nova-manage')
+        manage = here if os.path.exists(here) else (
+            shutil.which('nova-manage') or 'nova-manage')
+        inv.data['api']['nova_manage'] = [
+            manage, '--config-file', os.path.abspath(args.nova_conf)]
+    for c in inv.cells:
+        print('%-12s %s  %d host(s)%s' % (c.name, c.uuid, len(c.hosts),
+                                          ' (disabled)' if c.disabled
+                                          else ''))
+    if args.output == '-':
+        print(redact.text(inventory.dump(inv)))
+    else:
+        process.write_private(args.output, inventory.dump(inv))
+        print('wrote %s (mode 0600: it holds the cells\' database and '
+              'transport URLs)' % args.output)
+    return 0
+
+
 def build_parser():
     p = argparse.ArgumentParser(
         prog='cellv2-conformance',
@@ -82,6 +113,24 @@ def build_parser():
     sp.add_argument('-n', '--lines', type=int, default=50)
     wd(sp)
     sp.set_defaults(func=cmd_logs)
+
+    sp = sub.add_parser(
+        'inventory', help='write a cells inventory from an existing cloud',
+        description='Discover the cells of an existing cloud from its nova '
+                    'API database (cell_mappings, host_mappings; read only) '
+                    'and write a cells inventory for `validate` and '
+                    '[cellv2] inventory.  Add mq credentials, read-only '
+                    'database URLs and services by hand where wanted.')
+    src = sp.add_mutually_exclusive_group(required=True)
+    src.add_argument('--api-db', help='nova API database URL')
+    src.add_argument('--nova-conf', help='a nova.conf whose [api_database] '
+                     'connection to use')
+    sp.add_argument('--readonly-db', help='read the API database through '
+                    'this URL (a SELECT-only account) instead')
+    sp.add_argument('--output', required=True,
+                    help='file to write (mode 0600), or - for stdout '
+                         '(passwords masked)')
+    sp.set_defaults(func=cmd_inventory)
 
     sp = sub.add_parser('scenarios', help='list the bundled scenarios')
     sp.set_defaults(func=cmd_scenarios)

@@ -2,6 +2,7 @@
 API and from each cell's own database; then `down` and check nothing is
 left.  Slow (about a minute per deployment): run serially."""
 
+import json
 import os
 import socket
 
@@ -14,7 +15,7 @@ from tests.functional import base
 
 class TestDeployLifecycle(base.FunctionalTest):
 
-    def _lifecycle(self, scenario_name):
+    def _lifecycle(self, scenario_name, while_up=None):
         wd = self.make_workdir()
         # `down` runs even when an assertion below fails.
         self.addCleanup(base.cli, 'down', '--workdir', wd)
@@ -32,7 +33,6 @@ class TestDeployLifecycle(base.FunctionalTest):
 
         # status: every service up
         st = base.cli('status', '--workdir', wd, '--json', check=True)
-        import json
         services = json.loads(st.stdout)['services']
         self.assertTrue(services)
         self.assertEqual([], [s['service'] for s in services
@@ -57,9 +57,7 @@ class TestDeployLifecycle(base.FunctionalTest):
                            json=body, expect=202)['server']
             booted[s['id']] = (cell, host)
         for sid, (cell, host) in booted.items():
-            s = cloud.call('GET', 'compute', '/servers/%s' % sid)
             srv = cloud.wait_server(sid, 'ACTIVE')
-            del s
             self.assertEqual(host, srv['OS-EXT-SRV-ATTR:host'])
 
         # behind the API: the instance row is in its cell's DB only and its
@@ -94,6 +92,9 @@ class TestDeployLifecycle(base.FunctionalTest):
             'GET', 'compute', '/servers/detail', mv='2.69')['servers']}
         self.assertEqual(set(booted), listed)
 
+        if while_up is not None:
+            while_up(wd, inv)
+
         # delete, wait until gone
         for sid in booted:
             cloud.call('DELETE', 'compute', '/servers/%s' % sid, expect=204)
@@ -119,9 +120,93 @@ class TestDeployLifecycle(base.FunctionalTest):
         self.assertIn('mariadb-cell2', state['processes'])
 
     def test_single_cell(self):
-        state = self._lifecycle('single-cell')
+        state = self._lifecycle('single-cell', while_up=self._validate)
         self.assertIn('nova-conductor-cell1', state['processes'])
         self.assertNotIn('nova-conductor-cell2', state['processes'])
+
+    def _validate(self, wd, inv):
+        """`validate` treats the deployed cloud as an existing one: from
+        its tempest.conf and inventory only.  Bad input (no [cellv2], a
+        missing inventory, an unreachable keystone, wrong credentials) gets
+        one clear message, exit 2, and never the password."""
+        import configparser
+        conf = os.path.join(wd, 'tempest', 'etc', 'tempest.conf')
+        inv_path = os.path.join(wd, 'cells-inventory.yaml')
+        reports = os.path.join(self.make_workdir(), 'reports')
+        r = base.cli('validate', '--tempest-conf', conf, '--inventory',
+                     inv_path, '--report-dir', reports, '--regex',
+                     r'cellv2_conformance\.tests\.api\.test_topology',
+                     timeout=900)
+        self.assertEqual(0, r.returncode, r.stdout[-3000:] + r.stderr[-2000:])
+        with open(os.path.join(reports, 'run.json')) as f:
+            doc = json.load(f)
+        self.assertEqual('validate', doc['mode'])
+        self.assertGreater(doc['counts'].get('success', 0), 5, doc['counts'])
+        self.assertEqual([], [t['id'] for t in doc['results']
+                              if t['status'] in ('fail', 'error')])
+
+        # `inventory` discovers the same cells from the API database
+        work = self.make_workdir()
+        disc = os.path.join(work, 'discovered.yaml')
+        r = base.cli('inventory', '--api-db', inv['api']['database'],
+                     '--readonly-db', inv['api']['readonly_database'],
+                     '--output', disc)
+        self.assertEqual(0, r.returncode, r.stdout + r.stderr)
+        self.assertEqual(0o600, os.stat(disc).st_mode & 0o777)
+        with open(disc) as f:
+            found = yaml.safe_load(f)
+        self.assertEqual(
+            [(c['name'], c['uuid'], sorted(c['hosts'])) for c in
+             inv['cells']],
+            [(c['name'], c['uuid'], sorted(c['hosts'])) for c in
+             found['cells']])
+        self.assertEqual(inv['cell0']['uuid'], found['cell0']['uuid'])
+        # ... and an inventory naming only the API database is enough for
+        # the database checks
+        api_only = os.path.join(work, 'api-only.yaml')
+        with open(api_only, 'w') as f:
+            yaml.safe_dump({'version': 1, 'api': {
+                'database': inv['api']['database'],
+                'readonly_database': inv['api']['readonly_database']}}, f)
+        os.chmod(api_only, 0o600)
+        reports = os.path.join(work, 'reports')
+        r = base.cli('validate', '--tempest-conf', conf, '--inventory',
+                     api_only, '--report-dir', reports, '--regex',
+                     r'cellv2_conformance\.tests\.api\.test_topology\.'
+                     r'CellTopologyTest', timeout=900)
+        self.assertEqual(0, r.returncode, r.stdout[-3000:] + r.stderr[-2000:])
+        with open(os.path.join(reports, 'run.json')) as f:
+            counts = json.load(f)['counts']
+        self.assertGreater(counts.get('success', 0), 5, counts)
+
+        password = inv['auth']['password']
+
+        def broken(edit):
+            cp = configparser.ConfigParser(interpolation=None)
+            cp.read(conf)
+            edit(cp)
+            path = os.path.join(self.make_workdir(), 'tempest.conf')
+            with open(path, 'w') as f:
+                cp.write(f)
+            r = base.cli('validate', '--tempest-conf', path, '--report-dir',
+                         os.path.join(os.path.dirname(path), 'r'))
+            self.assertEqual(2, r.returncode, r.stdout + r.stderr)
+            self.assertNotIn('Traceback', r.stderr)
+            self.assertNotIn(password, r.stdout + r.stderr)
+            return r.stderr
+
+        self.assertIn('has no [cellv2] section', broken(
+            lambda cp: cp.remove_section('cellv2')))
+        self.assertIn('/nowhere/inventory.yaml does not exist', broken(
+            lambda cp: cp.set('cellv2', 'inventory',
+                              '/nowhere/inventory.yaml')))
+        self.assertIn('is unreachable', broken(
+            lambda cp: cp.set('identity', 'uri_v3',
+                              'http://127.0.0.1:1/v3')))
+        wrong = 'not-the-password-%s' % os.getpid()
+        err = broken(lambda cp: cp.set('auth', 'admin_password', wrong))
+        self.assertIn('wrong credentials', err)
+        self.assertNotIn(wrong, err)
 
 
 class TestExistingServices(base.FunctionalTest):
@@ -195,22 +280,27 @@ class TestDeployFailures(base.FunctionalTest):
         self.assertNotIn('Traceback', r.stderr)
 
     def test_service_not_ready_tears_down(self):
-        """A service that never becomes ready: its name, log lines and
-        config path are printed, and everything started is stopped."""
+        """A service that cannot reach its database: the failing step names
+        the service, its config file and the end of its log, and everything
+        started is stopped.  (With a cached placement schema the failure
+        shows at readiness, without one at `placement-manage db sync`.)"""
         wd = self.make_workdir()
         sc = os.path.join(wd, 'broken.yaml')
         with open(sc, 'w') as f:
+            # max_retries 0: fail at once instead of oslo.db's 10 x 10 s.
             f.write('blazar: {enabled: false}\n'
                     'config:\n  placement:\n    placement_database:\n'
                     '      connection: "mysql+pymysql://nobody:x@127.0.0.1:'
-                    '1/none"\n'
+                    '1/none"\n      max_retries: 0\n'
                     'cells: [{name: a}]\n')
         w = os.path.join(wd, 'w')
         self.addCleanup(base.cli, 'down', '--workdir', w)
         r = base.cli('deploy', '--scenario', sc, '--workdir', w)
         self.assertEqual(2, r.returncode, r.stdout + r.stderr)
-        # the service's name, its config file and the end of its log
-        self.assertIn('placement did not become ready', r.stderr)
+        self.assertNotIn('Traceback (most recent call last)',
+                         r.stderr.split('last lines')[0])
+        self.assertRegex(r.stderr, r'error: (placement did not become '
+                         r'ready|step placement-db: placement-manage)')
         self.assertIn('etc/placement/placement.conf', r.stderr)
         self.assertIn('last lines', r.stderr)
         self.assertIn('DBConnectionError', r.stderr)

@@ -73,3 +73,106 @@ class TestInventory(testtools.TestCase):
         from cellv2_conformance import redact
         inventory.load(self._write(GOOD))
         self.assertNotIn('mqpass2', redact.text('user nova mqpass2 here'))
+
+
+MAPPINGS = [
+    {'id': 1, 'uuid': '00000000-0000-0000-0000-000000000000',
+     'name': 'cell0', 'transport_url': 'none:///',
+     'database_connection': 'mysql+pymysql://nova:dbpw9@db/nova_cell0',
+     'disabled': 0},
+    {'id': 2, 'uuid': '11111111-1111-1111-1111-111111111111',
+     'name': 'cell1', 'transport_url': 'rabbit://nova:mqpw9@mq/cell1',
+     'database_connection': 'mysql+pymysql://nova:dbpw9@db/nova_cell1',
+     'disabled': 0},
+    {'id': 3, 'uuid': '22222222-2222-2222-2222-222222222222',
+     'name': None, 'transport_url': 'rabbit://nova:mqpw9@mq/cell2',
+     'database_connection': 'mysql+pymysql://nova:dbpw9@db/nova_cell2',
+     'disabled': 1},
+]
+HOSTS = [{'host': 'h1', 'cell_id': 2}, {'host': 'h2', 'cell_id': 3},
+         {'host': 'h3', 'cell_id': 2}]
+
+
+class TestDiscovery(testtools.TestCase):
+    """Cells from the API database (the SQL layer is faked; what is tested
+    is how its rows become an inventory)."""
+
+    def _fake_db(self, mappings=MAPPINGS, hosts=HOSTS, error=None):
+        import contextlib
+        from unittest import mock
+        from cellv2_conformance.inspect import db as inspect_db
+        seen = []
+
+        @contextlib.contextmanager
+        def connect(url, timeout=5):
+            seen.append(url)
+            if error:
+                raise error
+            yield object()
+
+        def query(conn, sql, params=None):
+            return list(mappings if 'cell_mappings' in sql else hosts)
+
+        patches = [mock.patch.object(inspect_db, 'connect', connect),
+                   mock.patch.object(inspect_db, 'query', query)]
+        for p in patches:
+            p.start()
+            self.addCleanup(p.stop)
+        return seen
+
+    _write = TestInventory._write
+
+    def test_discover(self):
+        seen = self._fake_db()
+        inv = inventory.discover('mysql+pymysql://nova:apipw9@db/nova_api',
+                                 read_url='mysql+pymysql://ro:ropw9@db/x')
+        self.assertEqual(['mysql+pymysql://ro:ropw9@db/x'], seen)
+        self.assertEqual(['cell1', '22222222-2222-2222-2222-222222222222'],
+                         [c.name for c in inv.cells])
+        self.assertEqual(['h1', 'h3'], inv.cells[0].hosts)
+        self.assertTrue(inv.cells[1].disabled)
+        self.assertEqual('00000000-0000-0000-0000-000000000000',
+                         inv.cell0['uuid'])
+        self.assertEqual('cell2', inv.cells[1].vhost)
+
+    def test_load_api_only_discovers_and_keeps_the_rest(self):
+        self._fake_db()
+        inv = inventory.load(self._write(
+            'version: 1\napi: {database: "mysql+pymysql://n:p@db/api"}\n'
+            'mq: {user: monitor, password: monpw9}\n'))
+        self.assertEqual(2, len(inv.cells))
+        self.assertEqual('monitor', inv.mq['user'])
+        self.assertEqual('discovered from cell_mappings', inv.data['source'])
+
+    def test_unreachable_api_db_is_a_clear_error(self):
+        from cellv2_conformance.inspect import db as inspect_db
+        self._fake_db(error=inspect_db.InspectError(
+            'cannot connect to database mysql+pymysql://n:***@db/api'))
+        path = self._write('api: {database: "mysql+pymysql://n:p@db/api"}\n')
+        e = self.assertRaises(inventory.InventoryError, inventory.load, path)
+        self.assertIn(path, str(e))
+        self.assertIn('cannot discover cells', str(e))
+
+    def test_templated_urls_are_refused(self):
+        rows = [dict(MAPPINGS[1], transport_url='rabbit://{username}:'
+                     '{password}@{hostname}/cell1')]
+        self._fake_db(mappings=rows)
+        e = self.assertRaises(inventory.InventoryError, inventory.discover,
+                              'mysql+pymysql://n:p@db/api')
+        self.assertIn('is a template', str(e))
+
+    def test_no_cells_besides_cell0(self):
+        self._fake_db(mappings=MAPPINGS[:1])
+        e = self.assertRaises(inventory.InventoryError, inventory.discover,
+                              'mysql+pymysql://n:p@db/api')
+        self.assertIn('create_cell', str(e))
+
+    def test_nova_conf_api_database(self):
+        path = self._write('[api_database]\nconnection = mysql+pymysql://'
+                           'nova:novapw9@db/nova_api\n')
+        self.assertEqual('mysql+pymysql://nova:novapw9@db/nova_api',
+                         inventory.nova_conf_api_database(path))
+        e = self.assertRaises(inventory.InventoryError,
+                              inventory.nova_conf_api_database,
+                              self._write('[DEFAULT]\n'))
+        self.assertIn('no [api_database] connection', str(e))
