@@ -36,7 +36,13 @@ CellV2Group = [
                      'prefix in the inventory (api.nova_manage).'),
     cfg.BoolOpt('cross_cell_resize', default=False,
                 help='Whether the policy compute:servers:resize:cross_cell '
-                     'allows cross-cell moves in this cloud.'),
+                     'allows cross-cell moves in this cloud (to the admin '
+                     'unless cross_cell_resize_role is set).'),
+    cfg.StrOpt('cross_cell_resize_role', default='',
+               help='A role the cross-cell resize policy grants (e.g. the '
+                    'rule "role:<this>"). When set, the cross-cell checks '
+                    'act as an admin holding it and the within-cell checks '
+                    'as an admin without it, so both run on one cloud.'),
     cfg.BoolOpt('fault_injection', default=False,
                 help='Whether serial checks may inject faults (stop a cell '
                      'database, a conductor) through the inventory\'s '

@@ -68,6 +68,20 @@ def _authtoken(layout, user):
     })
 
 
+# Cross-cell moves are off in nova by default ("!"); multi-cell clouds grant
+# them to this role only, so within-cell and cross-cell checks share a cloud.
+CROSS_CELL_ROLE = 'cellv2_cross_cell'
+
+
+def cross_cell_policy(layout):
+    """nova-api's policy file, or None on a single-cell cloud."""
+    if len(layout.cells) < 2:
+        return None
+    return ('# written by cellv2-conformance deploy\n'
+            '"compute:servers:resize:cross_cell": "role:%s"\n' %
+            CROSS_CELL_ROLE)
+
+
 def _policy():
     return {'enforce_scope': False, 'enforce_new_defaults': False}
 
@@ -239,6 +253,9 @@ def nova_top(layout):
         'api_database': {'connection': layout.db_urls['nova_api']},
         'database': {'connection': layout.db_urls['nova_cell0']},
     })
+    if cross_cell_policy(layout):
+        render.update(c, {'oslo_policy': {'policy_file': layout.path(
+            'etc', 'nova', 'policy.yaml')}})
     return c
 
 

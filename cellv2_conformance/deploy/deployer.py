@@ -226,6 +226,10 @@ class Deployer:
         self._write('nova/nova-common.conf', configs.nova_common(L),
                     sc.overrides('nova'))
         self._write('nova/nova.conf', configs.nova_top(L))
+        policy = configs.cross_cell_policy(L)
+        if policy:
+            process.write_private(L.path('etc', 'nova', 'policy.yaml'),
+                                  policy)
         for kind in ('nova-api', 'nova-scheduler', 'nova-super-conductor',
                      'nova-cell-conductor', 'nova-compute'):
             self._write('nova/%s-overrides.conf' % kind, render.new(),
@@ -473,7 +477,8 @@ class Deployer:
     def step_catalog(self):
         keystone_setup.register(
             self.L.auth_url, self.L.passwords['admin'],
-            self.L.passwords, configs.catalog(self.L), configs.REGION)
+            self.L.passwords, configs.catalog(self.L), configs.REGION,
+            extra_roles=[configs.CROSS_CELL_ROLE])
         self._admin = None
 
     def step_placement_db(self):

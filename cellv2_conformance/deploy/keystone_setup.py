@@ -50,7 +50,8 @@ class Keystone:
         return self.req('POST', '/%s' % kind, json={body_key: body})[body_key]
 
 
-def register(auth_url, admin_password, passwords, catalog, region):
+def register(auth_url, admin_password, passwords, catalog, region,
+             extra_roles=()):
     t0 = time.monotonic()
     ks = Keystone(auth_url, 'admin', admin_password)
     domain = 'default'
@@ -58,7 +59,7 @@ def register(auth_url, admin_password, passwords, catalog, region):
         'name': 'service', 'domain_id': domain,
         'description': 'cellv2-conformance service users'})
     roles = {}
-    for role in ('admin', 'member', 'reader', 'service'):
+    for role in ('admin', 'member', 'reader', 'service') + tuple(extra_roles):
         roles[role] = ks.ensure('roles', 'role', role, {'name': role})
     for user, pw in passwords.items():
         if user == 'admin':

@@ -158,7 +158,9 @@ def tempest_conf(d, inv_path):
                    'whitebox_db': True,
                    'whitebox_mq': bool(d.rabbits.get('main')),
                    'nova_manage': True,
-                   'cross_cell_resize': False,
+                   'cross_cell_resize': bool(configs.cross_cell_policy(L)),
+                   'cross_cell_resize_role': configs.CROSS_CELL_ROLE if
+                   configs.cross_cell_policy(L) else '',
                    'fault_injection': bool(d.mariadbs),
                    'timings_file': L.path('tempest', 'timings.jsonl'),
                    'findings_file': L.path('tempest', 'findings.jsonl')},

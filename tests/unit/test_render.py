@@ -98,3 +98,16 @@ class TestConfigs(testtools.TestCase):
         types = [t for t, _, _ in configs.catalog(self.L)]
         self.assertEqual(['identity', 'compute', 'placement', 'image',
                           'network', 'reservation'], types)
+
+    def test_cross_cell_moves_granted_to_one_role_on_multi_cell(self):
+        policy = configs.cross_cell_policy(self.L)
+        self.assertIn('"compute:servers:resize:cross_cell": "role:%s"' %
+                      configs.CROSS_CELL_ROLE, policy)
+        c = configs.nova_top(self.L)
+        self.assertEqual('/w/etc/nova/policy.yaml',
+                         render.get(c, 'oslo_policy', 'policy_file'))
+
+    def test_no_cross_cell_policy_on_single_cell(self):
+        L = _layout(scenario.load('single-cell'))
+        self.assertIsNone(configs.cross_cell_policy(L))
+        self.assertNotIn('oslo_policy', configs.nova_top(L))

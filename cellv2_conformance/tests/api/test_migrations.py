@@ -14,7 +14,12 @@ SETTLED = ('ACTIVE', 'VERIFY_RESIZE')
 
 
 class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
-    """With cross-cell resize off, a resize never leaves the source cell.
+    """Without the cross-cell policy, a resize never leaves the source cell.
+
+    Runs as an admin the policy ``compute:servers:resize:cross_cell`` does
+    not grant: when the cloud allows cross-cell moves only to
+    ``[cellv2] cross_cell_resize_role``, a plain admin still must stay in
+    the cell (``test_cross_cell_migrate`` covers the granted case).
 
     One server per cell is resized to ``flavor_ref_alt``.  The scheduler
     may only pick another host of the same cell (the request spec is
@@ -32,9 +37,11 @@ class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
     @classmethod
     def skip_checks(cls):
         super().skip_checks()
-        if CONF.cellv2.cross_cell_resize:
-            raise cls.skipException('[cellv2] cross_cell_resize is true: '
-                                    'resizes may leave the source cell')
+        if CONF.cellv2.cross_cell_resize and \
+                not CONF.cellv2.cross_cell_resize_role:
+            raise cls.skipException('[cellv2] cross_cell_resize is true for '
+                                    'the admin: resizes may leave the '
+                                    'source cell')
         if not CONF.compute_feature_enabled.resize:
             raise cls.skipException('resize is disabled in tempest.conf')
 
