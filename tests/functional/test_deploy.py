@@ -299,8 +299,9 @@ class TestDeployFailures(base.FunctionalTest):
         self.assertEqual(2, r.returncode, r.stdout + r.stderr)
         self.assertNotIn('Traceback (most recent call last)',
                          r.stderr.split('last lines')[0])
-        self.assertRegex(r.stderr, r'error: (placement did not become '
-                         r'ready|step placement-db: placement-manage)')
+        self.assertRegex(r.stderr, r'error: step placement(-db)?: '
+                         r'(placement did not become ready|placement-manage '
+                         r'db sync failed)')
         self.assertIn('etc/placement/placement.conf', r.stderr)
         self.assertIn('last lines', r.stderr)
         self.assertIn('DBConnectionError', r.stderr)
