@@ -19,7 +19,8 @@ class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
     Runs as an admin the policy ``compute:servers:resize:cross_cell`` does
     not grant: when the cloud allows cross-cell moves only to
     ``[cellv2] cross_cell_resize_role``, a plain admin still must stay in
-    the cell (``test_cross_cell_migrate`` covers the granted case).
+    the cell (``scenario/test_cross_cell_migrate`` covers the granted
+    case).
 
     One server per cell is resized to ``flavor_ref_alt``.  The scheduler
     may only pick another host of the same cell (the request spec is
