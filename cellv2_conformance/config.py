@@ -77,6 +77,9 @@ ReservationGroup = [
                  help='Seconds between polls of a lease\'s status.'),
     cfg.IntOpt('lease_timeout', default=300,
                help='Seconds to wait for a lease to reach a status.'),
+    cfg.BoolOpt('flavor_instance', default=False,
+                help='Whether Blazar\'s flavor:instance plugin '
+                     '(flavor.instance.plugin) is enabled.'),
     cfg.StrOpt('freepool', default='freepool',
                help='Name of Blazar\'s free pool aggregate.'),
 ]

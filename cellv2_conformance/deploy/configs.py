@@ -303,7 +303,8 @@ def blazar(layout):
         'keystone_authtoken': _auth(layout, 'blazar', {
             'www_authenticate_uri': layout.auth_url,
             'memcached_servers': ''}),
-        'manager': {'plugins': 'physical.host.plugin,virtual.instance.plugin',
+        'manager': {'plugins': 'physical.host.plugin,virtual.instance.plugin,'
+                               'flavor.instance.plugin',
                     # no before-end event inside minute-long test leases
                     'minutes_before_end_lease': 0},
         'nova': {'aggregate_freepool_name': 'freepool',

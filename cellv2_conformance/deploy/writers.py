@@ -166,7 +166,8 @@ def tempest_conf(d, inv_path):
                    'findings_file': L.path('tempest', 'findings.jsonl')},
         'reservation': {'region': configs.REGION,
                         'endpoint_type': 'public',
-                        'lease_interval': 2, 'lease_timeout': 300},
+                        'lease_interval': 2, 'lease_timeout': 300,
+                        'flavor_instance': sc.blazar_enabled},
     }
     out = ['# written by cellv2-conformance deploy (scenario %s)' % sc.name]
     for sect, opts in lines.items():

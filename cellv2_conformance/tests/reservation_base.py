@@ -48,6 +48,11 @@ def instance_reservation(amount=1, vcpus=1, memory_mb=128, disk_gb=1,
             'affinity': affinity, 'resource_properties': resource_properties}
 
 
+def flavor_reservation(flavor_id, amount=1, affinity=None):
+    return {'resource_type': 'flavor:instance', 'flavor_id': flavor_id,
+            'amount': amount, 'affinity': affinity}
+
+
 def hostname_is(name):
     return '["==", "$hypervisor_hostname", "%s"]' % name
 
@@ -131,7 +136,8 @@ class ReservationBase(test.BaseTestCase):
         """
         import concurrent.futures
         clients = clients or cls.os_primary
-        instance = any(r.get('resource_type') == 'virtual:instance'
+        instance = any(r.get('resource_type') in ('virtual:instance',
+                                                  'flavor:instance')
                        for v in specs.values()
                        for r in v.get('reservations', ()))
 

@@ -11,10 +11,14 @@ from tempest import config
 from tempest.lib import decorators
 from tempest.lib import exceptions as lib_exc
 
+from cellv2_conformance.common import findings
 from cellv2_conformance.common import leases
 from cellv2_conformance.tests import reservation_base as base
 
 CONF = config.CONF
+# blazar/manager/service.py update_lease: the lease_status decorator treats
+# the plugin's NotImplemented as fatal (it is not in non_fatal_exceptions).
+FLAVOR_REF = 'blazar 18.0.0 manager/service.py update_lease'
 
 
 class HostLeaseCrudTest(base.ReservationBase):
@@ -280,6 +284,115 @@ class InstanceLeaseCrudTest(base.ReservationBase):
         self.assertRaises(lib_exc.NotFound,
                           self.os_admin.server_groups_client.show_server_group,
                           rsv['server_group_id'])
+        self.assertIsNone(self.aggregate_named(rsv['id']))
+
+
+class FlavorLeaseCrudTest(base.ReservationBase):
+    """Flavor-based instance reservations (``flavor:instance``) reserve
+    what an existing flavor needs: the reservation carries the source
+    flavor's vcpus/RAM/disk, a private flavor named after the reservation
+    is created with the reservation's extra specs, and deleting the lease
+    removes it.  What the plugin does not support (``affinity``, changing
+    ``amount``) is refused with 409 and changes nothing.
+
+    Why: this is Blazar's newer instance-reservation path; users hand it
+    the flavor they already boot with and get a reservation flavor back.
+    """
+
+    @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not CONF.reservation.flavor_instance:
+            raise cls.skipException('[reservation] flavor_instance is '
+                                    'false')
+
+    @classmethod
+    def resource_setup(cls):
+        super().resource_setup()
+        cls.source = cls.os_admin.flavors_client.show_flavor(
+            CONF.compute.flavor_ref)['flavor']
+        specs = {}
+        for key, slot in (('plain', 13), ('update', 11), ('delete', 17)):
+            start, end = leases.far_window(slot)
+            specs[key] = {'start': start, 'end': end, 'reservations': [
+                base.flavor_reservation(cls.source['id'])]}
+        cls.made = cls.create_class_leases(specs)
+
+    def _lease(self, key):
+        lease = self.made[key]
+        return lease, lease['reservations'][0]
+
+    @decorators.idempotent_id('f616e6f5-904c-481c-b5ad-1bdb2facddfa')
+    def test_flavor_lease_echoes_source_flavor(self):
+        lease, rsv = self._lease('plain')
+        self.assertEqual('PENDING', lease['status'])
+        self.assertEqual(
+            ('flavor:instance', 1, self.source['vcpus'], self.source['ram'],
+             self.source['disk']),
+            (rsv['resource_type'], rsv['amount'], rsv['vcpus'],
+             rsv['memory_mb'], rsv['disk_gb']))
+
+    @decorators.idempotent_id('b3a59f90-095b-4087-8161-c704c045fc18')
+    def test_flavor_lease_creates_private_reservation_flavor(self):
+        _, rsv = self._lease('plain')
+        self.assertEqual(rsv['id'], rsv['flavor_id'])
+        flavors = self.os_admin.flavors_client
+        flavor = flavors.show_flavor(rsv['id'])['flavor']
+        self.assertEqual(
+            (self.source['vcpus'], self.source['ram'], self.source['disk']),
+            (flavor['vcpus'], flavor['ram'], flavor['disk']))
+        self.assertFalse(flavor['os-flavor-access:is_public'])
+        specs = flavors.list_flavor_extra_specs(rsv['id'])['extra_specs']
+        self.assertEqual(
+            rsv['id'], specs.get('aggregate_instance_extra_specs:reservation'))
+        rc = 'resources:CUSTOM_RESERVATION_%s' % rsv['id'].upper().replace(
+            '-', '_')
+        self.assertEqual('1', specs.get(rc), specs)
+
+    @decorators.idempotent_id('b4f8ff9b-5f3b-42e5-b39e-069097514ae4')
+    def test_flavor_lease_allocates_one_freepool_host(self):
+        lease, _ = self._lease('plain')
+        names = {h['id']: h['hypervisor_hostname']
+                 for h in self.admin_hosts.list_hosts()['hosts']}
+        allocs = self.admin_hosts.list_allocations(lease_id=lease['id'])
+        allocated = [names[a['resource_id']] for a in allocs['allocations']
+                     if a['reservations']]
+        self.assertEqual(1, len(allocated), allocated)
+        self.assertIn(allocated[0],
+                      self.inventory.blazar.get('reservable_hosts') or [])
+
+    @decorators.idempotent_id('d18d344a-532e-4322-9345-7ce0c4385cfa')
+    def test_update_amount_is_refused(self):
+        lease, rsv = self._lease('update')
+        observed = base.status_of(
+            self.leases.update_lease, lease['id'],
+            reservations=[{'id': rsv['id'], 'amount': 2}])
+        self.assertEqual(409, observed)
+        shown = self.leases.show_lease(lease['id'])['lease']
+        self.assertEqual(1, shown['reservations'][0]['amount'])
+        # A refused update must leave the lease as it was.
+        with findings.nonconformance(
+                self, 'blazar-refused-flavor-update-errors-lease',
+                'a refused update of a flavor:instance reservation (409 '
+                'not supported) leaves the lease in ERROR instead of '
+                'PENDING', reference=FLAVOR_REF):
+            self.assertEqual('PENDING', shown['status'])
+
+    @decorators.idempotent_id('5c70d907-ffcb-4666-8adb-46d158d9a779')
+    def test_affinity_is_refused(self):
+        start, end = leases.far_window(14)
+        observed = self.refused_lease(
+            409, start_date=start, end_date=end, reservations=[
+                base.flavor_reservation(self.source['id'], affinity=True)])
+        self.assertEqual(409, observed)
+
+    @decorators.idempotent_id('2df63276-1fa9-4144-b7e4-0ad7978ceda7')
+    def test_delete_pending_flavor_lease_removes_flavor(self):
+        lease, rsv = self._lease('delete')
+        self.leases.delete_lease(lease['id'])
+        leases.wait_for_lease_deleted(self.leases, lease['id'])
+        self.assertRaises(lib_exc.NotFound,
+                          self.os_admin.flavors_client.show_flavor, rsv['id'])
         self.assertIsNone(self.aggregate_named(rsv['id']))
 
 
