@@ -539,6 +539,38 @@ def check_keystone(cp, timeout=15):
     return 'admin %s authenticated' % user
 
 
+def check_whitebox(cp, inv):
+    """With whitebox access configured, every cell's database (and the
+    RabbitMQ management API) must answer before the suite starts: one
+    SetupError naming the cell, the address and the option to change."""
+    from cellv2_conformance.inspect import db as inspect_db
+    from cellv2_conformance.inspect import mq as inspect_mq
+    out = []
+    if cp.getboolean('cellv2', 'whitebox_db', fallback=False):
+        for cell in inv.cells:
+            try:
+                inspect_db.select(cell.reader_url, 'SELECT 1 AS ok')
+            except inspect_db.InspectError as e:
+                raise SetupError(
+                    'cell %s: %s (check its database/readonly_database in '
+                    'the inventory %s, or set [cellv2] whitebox_db = false)'
+                    % (cell.name, e, inv.path))
+        out.append('cell databases: %d reachable (read-only)' %
+                   len(inv.cells))
+    if cp.getboolean('cellv2', 'whitebox_mq', fallback=False):
+        for cell in inv.cells:
+            try:
+                inspect_mq.for_cell(inv, cell).vhosts()
+            except inspect_mq.MQInspectError as e:
+                raise SetupError(
+                    'cell %s: %s (check mq.management_url and mq.user in '
+                    'the inventory, or set [cellv2] whitebox_mq = false)'
+                    % (cell.name, e))
+        out.append('RabbitMQ management API: reachable for %d cell(s)' %
+                   len(inv.cells))
+    return out
+
+
 def derived_conf(cp, workspace, inventory_path=None):
     """A private copy of tempest.conf for this run: the inventory given on
     the command line, and timings/findings files when the original names
@@ -588,6 +620,8 @@ def cmd_validate(args):
         _say('cells inventory %s: %d cell(s): %s' % (
             inv_path, len(inv.cells), ', '.join(c.name for c in inv.cells)))
         _say('keystone: %s' % check_keystone(cp))
+        for line in check_whitebox(cp, inv):
+            _say(line)
     except (SetupError, inventory_mod.InventoryError) as e:
         _err(str(e))
         return 2

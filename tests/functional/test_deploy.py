@@ -132,6 +132,17 @@ class TestDeployLifecycle(base.FunctionalTest):
         import configparser
         conf = os.path.join(wd, 'tempest', 'etc', 'tempest.conf')
         inv_path = os.path.join(wd, 'cells-inventory.yaml')
+
+        def conf_with(edit):
+            """A copy of the deployment's tempest.conf, edited."""
+            cp = configparser.ConfigParser(interpolation=None)
+            cp.read(conf)
+            edit(cp)
+            path = os.path.join(self.make_workdir(), 'tempest.conf')
+            with open(path, 'w') as f:
+                cp.write(f)
+            os.chmod(path, 0o600)
+            return path
         reports = os.path.join(self.make_workdir(), 'reports')
         r = base.cli('validate', '--tempest-conf', conf, '--inventory',
                      inv_path, '--report-dir', reports, '--regex',
@@ -162,7 +173,9 @@ class TestDeployLifecycle(base.FunctionalTest):
              found['cells']])
         self.assertEqual(inv['cell0']['uuid'], found['cell0']['uuid'])
         # ... and an inventory naming only the API database is enough for
-        # the database checks
+        # the database checks (it says nothing of RabbitMQ)
+        db_only = conf_with(lambda cp: cp.set('cellv2', 'whitebox_mq',
+                                              'false'))
         api_only = os.path.join(work, 'api-only.yaml')
         with open(api_only, 'w') as f:
             yaml.safe_dump({'version': 1, 'api': {
@@ -170,7 +183,7 @@ class TestDeployLifecycle(base.FunctionalTest):
                 'readonly_database': inv['api']['readonly_database']}}, f)
         os.chmod(api_only, 0o600)
         reports = os.path.join(work, 'reports')
-        r = base.cli('validate', '--tempest-conf', conf, '--inventory',
+        r = base.cli('validate', '--tempest-conf', db_only, '--inventory',
                      api_only, '--report-dir', reports, '--regex',
                      r'cellv2_conformance\.tests\.api\.test_topology\.'
                      r'CellTopologyTest', timeout=900)
@@ -182,12 +195,7 @@ class TestDeployLifecycle(base.FunctionalTest):
         password = inv['auth']['password']
 
         def broken(edit):
-            cp = configparser.ConfigParser(interpolation=None)
-            cp.read(conf)
-            edit(cp)
-            path = os.path.join(self.make_workdir(), 'tempest.conf')
-            with open(path, 'w') as f:
-                cp.write(f)
+            path = conf_with(edit)
             r = base.cli('validate', '--tempest-conf', path, '--report-dir',
                          os.path.join(os.path.dirname(path), 'r'))
             self.assertEqual(2, r.returncode, r.stdout + r.stderr)
@@ -203,6 +211,23 @@ class TestDeployLifecycle(base.FunctionalTest):
         self.assertIn('is unreachable', broken(
             lambda cp: cp.set('identity', 'uri_v3',
                               'http://127.0.0.1:1/v3')))
+        # a cell database that does not answer: named before any check runs
+        import copy
+        import re
+        import urllib.parse
+        data = copy.deepcopy(inv)
+        cell = data['cells'][0]
+        for key in ('database', 'readonly_database'):
+            cell[key] = re.sub(r'@[^/]+/', '@127.0.0.1:1/', cell[key])
+        bad_inv = os.path.join(self.make_workdir(), 'inventory.yaml')
+        with open(bad_inv, 'w') as f:
+            yaml.safe_dump(data, f)
+        os.chmod(bad_inv, 0o600)
+        err = broken(lambda cp: cp.set('cellv2', 'inventory', bad_inv))
+        self.assertIn('cell %s: cannot connect to database' % cell['name'],
+                      err)
+        self.assertNotIn(urllib.parse.urlsplit(cell['database']).password,
+                         err)
         wrong = 'not-the-password-%s' % os.getpid()
         err = broken(lambda cp: cp.set('auth', 'admin_password', wrong))
         self.assertIn('wrong credentials', err)
