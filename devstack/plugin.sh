@@ -19,6 +19,11 @@ if [[ "$1" == "stack" && "$2" == "test-config" ]]; then
         echo_summary "cellv2-conformance: writing $CELLV2_INVENTORY"
         "$NOVA_BIN_DIR/cellv2-conformance" inventory \
             --nova-conf "$NOVA_CONF" --output "$CELLV2_INVENTORY"
+        # Mode 0600 (it holds the cells' DB and MQ URLs): let the user the
+        # Zuul jobs run tempest as read it too.
+        if id tempest >/dev/null 2>&1; then
+            sudo setfacl -m u:tempest:r "$CELLV2_INVENTORY"
+        fi
         iniset "$TEMPEST_CONFIG" cellv2 inventory "$CELLV2_INVENTORY"
         iniset "$TEMPEST_CONFIG" cellv2 expected_cells "${NOVA_NUM_CELLS:-1}"
     fi
