@@ -10,6 +10,9 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 VENV=$("$ROOT/tools/bootstrap.sh" | tail -n1) || exit 2
 cd "$ROOT"
 export PATH="$VENV/bin:$PATH"
+# The functional main job copies its report directory here (kept for
+# whoever reads a failed CI run).
+export CELLV2_ARTIFACTS=${CELLV2_ARTIFACTS:-$ROOT/reports/functional}
 what=${1:-all}
 rc=0
 runs=()

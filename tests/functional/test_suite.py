@@ -30,9 +30,13 @@ class TestMainJob(base.FunctionalTest):
                             dirs_exist_ok=True)
         with open(os.path.join(reports, 'run.json')) as f:
             doc = json.load(f)
-        failed = [t['id'] for t in doc['results']
+        failed = [t for t in doc['results']
                   if t['status'] in ('fail', 'error', 'uxsuccess')]
-        self.assertEqual([], failed, r.stdout[-4000:] + r.stderr[-2000:])
+        # What a CI reader needs first: which check failed and why.
+        why = '\n\n'.join('%s:\n%s' % (t['id'], (t.get('failure') or '')[
+            -3000:]) for t in failed)
+        self.assertEqual([], [t['id'] for t in failed],
+                         why + '\n' + r.stdout[-2000:] + r.stderr[-2000:])
         self.assertEqual(0, r.returncode, r.stderr[-3000:])
         counts = doc['counts']
         self.assertGreater(counts.get('success', 0), 50, counts)
