@@ -8,6 +8,8 @@ aggregates recorded by the checks.  Figures only; nothing is asserted.
 
     python benchmarks/suite.py --scenario multi-cell \\
         --output benchmarks/results/suite-multi-cell.json
+    python benchmarks/suite.py --regex 'cellv2_conformance.*reservation' \\
+        --output benchmarks/results/suite-multi-cell-reservation.json
 """
 
 import argparse
@@ -63,6 +65,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--scenario', default='multi-cell')
     ap.add_argument('--concurrency', type=int, default=2)
+    ap.add_argument('--regex', default='cellv2_conformance',
+                    help='tempest selection (e.g. only the reservation '
+                         'checks: cellv2_conformance.*reservation)')
     ap.add_argument('--from-report', help='summarise an existing report dir '
                     'instead of running')
     ap.add_argument('--output', default='-')
@@ -77,12 +82,14 @@ def main():
         subprocess.run([sys.executable, '-m', 'cellv2_conformance.cmd.main',
                         'run', '--scenario', args.scenario, '--workdir',
                         os.path.join(tmp, 'cloud'), '--report-dir', report,
-                        '--concurrency', str(args.concurrency)])
+                        '--concurrency', str(args.concurrency),
+                        '--regex', args.regex])
         elapsed = round(time.monotonic() - t0, 1)
     with open(os.path.join(report, 'run.json')) as f:
         doc = json.load(f)
     out = {'benchmark': 'suite', 'scenario': args.scenario,
-           'concurrency': args.concurrency, 'machine_cpus': os.cpu_count(),
+           'concurrency': args.concurrency, 'regex': args.regex,
+           'machine_cpus': os.cpu_count(),
            'end_to_end_s': elapsed, 'report_dir': report}
     out.update(summarise(doc))
     _output.write(out, args.output)
