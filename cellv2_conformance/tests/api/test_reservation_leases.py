@@ -201,7 +201,32 @@ class HostLeaseCrudTest(base.ReservationBase):
         self.assertLessEqual(len(allocated), len(hosts))
 
 
-class InstanceLeaseCrudTest(base.ReservationBase):
+class _ReservationFlavorMixin:
+    """Shared by the instance and flavor reservation classes: their
+    leases are ``cls.made`` ({key: lease}), one reservation each."""
+
+    def _lease(self, key):
+        lease = self.made[key]
+        return lease, lease['reservations'][0]
+
+    def assert_reservation_flavor(self, rsv, vcpus, ram, disk):
+        """The reservation's private flavor: id = reservation id, the
+        sizes asked for, and the extra specs that route boots to it."""
+        self.assertEqual(rsv['id'], rsv['flavor_id'])
+        flavors = self.os_admin.flavors_client
+        flavor = flavors.show_flavor(rsv['id'])['flavor']
+        self.assertEqual((vcpus, ram, disk), (flavor['vcpus'], flavor['ram'],
+                                              flavor['disk']))
+        self.assertFalse(flavor['os-flavor-access:is_public'])
+        specs = flavors.list_flavor_extra_specs(rsv['id'])['extra_specs']
+        self.assertEqual(
+            rsv['id'], specs.get('aggregate_instance_extra_specs:reservation'))
+        rc = 'resources:CUSTOM_RESERVATION_%s' % rsv['id'].upper().replace(
+            '-', '_')
+        self.assertEqual('1', specs.get(rc), specs)
+
+
+class InstanceLeaseCrudTest(_ReservationFlavorMixin, base.ReservationBase):
     """Instance reservations (``virtual:instance``) create a private flavor
     whose id is the reservation id (with the reservation's extra specs),
     a server group only when ``affinity`` is set, and are updatable and
@@ -226,10 +251,6 @@ class InstanceLeaseCrudTest(base.ReservationBase):
                           'reservations': [base.instance_reservation(**kw)]}
         cls.made = cls.create_class_leases(specs)
 
-    def _lease(self, key):
-        lease = self.made[key]
-        return lease, lease['reservations'][0]
-
     @decorators.idempotent_id('f8889774-467b-40bc-a340-c511ae3cc02e')
     def test_instance_lease_echoes_request(self):
         lease, rsv = self._lease('plain')
@@ -242,18 +263,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
     @decorators.idempotent_id('98efba46-acb6-4718-b17a-2ad88406aa0d')
     def test_instance_lease_flavor_is_the_reservation(self):
         lease, rsv = self._lease('plain')
-        self.assertEqual(rsv['id'], rsv['flavor_id'])
-        flavors = self.os_admin.flavors_client
-        flavor = flavors.show_flavor(rsv['id'])['flavor']
-        self.assertEqual((1, 256, 2), (flavor['vcpus'], flavor['ram'],
-                                       flavor['disk']))
-        self.assertFalse(flavor['os-flavor-access:is_public'])
-        specs = flavors.list_flavor_extra_specs(rsv['id'])['extra_specs']
-        self.assertEqual(
-            rsv['id'], specs.get('aggregate_instance_extra_specs:reservation'))
-        rc = 'resources:CUSTOM_RESERVATION_%s' % rsv['id'].upper().replace(
-            '-', '_')
-        self.assertEqual('1', specs.get(rc), specs)
+        self.assert_reservation_flavor(rsv, 1, 256, 2)
 
     @decorators.idempotent_id('6f3708bb-4d2d-4af7-934a-569b50590008')
     def test_instance_lease_without_affinity_has_no_group(self):
@@ -298,7 +308,7 @@ class InstanceLeaseCrudTest(base.ReservationBase):
         self.assertIsNone(self.aggregate_named(rsv['id']))
 
 
-class FlavorLeaseCrudTest(base.ReservationBase):
+class FlavorLeaseCrudTest(_ReservationFlavorMixin, base.ReservationBase):
     """Flavor-based instance reservations (``flavor:instance``) reserve
     what an existing flavor needs: the reservation carries the source
     flavor's vcpus/RAM/disk, a private flavor named after the reservation
@@ -329,10 +339,6 @@ class FlavorLeaseCrudTest(base.ReservationBase):
                 base.flavor_reservation(cls.source['id'])]}
         cls.made = cls.create_class_leases(specs)
 
-    def _lease(self, key):
-        lease = self.made[key]
-        return lease, lease['reservations'][0]
-
     @decorators.idempotent_id('f616e6f5-904c-481c-b5ad-1bdb2facddfa')
     def test_flavor_lease_echoes_source_flavor(self):
         lease, rsv = self._lease('plain')
@@ -346,19 +352,8 @@ class FlavorLeaseCrudTest(base.ReservationBase):
     @decorators.idempotent_id('b3a59f90-095b-4087-8161-c704c045fc18')
     def test_flavor_lease_creates_private_reservation_flavor(self):
         _, rsv = self._lease('plain')
-        self.assertEqual(rsv['id'], rsv['flavor_id'])
-        flavors = self.os_admin.flavors_client
-        flavor = flavors.show_flavor(rsv['id'])['flavor']
-        self.assertEqual(
-            (self.source['vcpus'], self.source['ram'], self.source['disk']),
-            (flavor['vcpus'], flavor['ram'], flavor['disk']))
-        self.assertFalse(flavor['os-flavor-access:is_public'])
-        specs = flavors.list_flavor_extra_specs(rsv['id'])['extra_specs']
-        self.assertEqual(
-            rsv['id'], specs.get('aggregate_instance_extra_specs:reservation'))
-        rc = 'resources:CUSTOM_RESERVATION_%s' % rsv['id'].upper().replace(
-            '-', '_')
-        self.assertEqual('1', specs.get(rc), specs)
+        self.assert_reservation_flavor(rsv, self.source['vcpus'],
+                                       self.source['ram'], self.source['disk'])
 
     @decorators.idempotent_id('b4f8ff9b-5f3b-42e5-b39e-069097514ae4')
     def test_flavor_lease_allocates_one_freepool_host(self):
