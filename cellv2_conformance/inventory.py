@@ -80,6 +80,10 @@ class Inventory:
         for c in self.cells:
             redact.register(*(urllib.parse.urlsplit(u).password for u in (
                 c.database, c.transport, c.readonly_database) if u))
+        for part in (data.get('api') or {}, data.get('cell0') or {}):
+            redact.register(*(urllib.parse.urlsplit(u).password for u in (
+                part.get('database'), part.get('readonly_database'),
+                part.get('transport')) if u))
         mq = data.get('mq') or {}
         redact.register(mq.get('password'))
         redact.register((data.get('auth') or {}).get('password'))

@@ -176,3 +176,10 @@ class TestDiscovery(testtools.TestCase):
                               inventory.nova_conf_api_database,
                               self._write('[DEFAULT]\n'))
         self.assertIn('no [api_database] connection', str(e))
+
+    def test_api_and_cell0_passwords_registered_for_redaction(self):
+        from cellv2_conformance import redact
+        self._fake_db()
+        inventory.discover('mysql+pymysql://nova:apipw7@db/nova_api')
+        self.assertNotIn('apipw7', redact.text('a apipw7 b'))
+        self.assertNotIn('dbpw9', redact.text('a dbpw9 b'))
