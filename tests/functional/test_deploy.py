@@ -2,9 +2,13 @@
 API and from each cell's own database; then `down` and check nothing is
 left.  Slow (about a minute per deployment): run serially."""
 
+import configparser
+import copy
 import json
 import os
+import re
 import socket
+import urllib.parse
 
 import pymysql
 import yaml
@@ -129,7 +133,6 @@ class TestDeployLifecycle(base.FunctionalTest):
         its tempest.conf and inventory only.  Bad input (no [cellv2], a
         missing inventory, an unreachable keystone, wrong credentials) gets
         one clear message, exit 2, and never the password."""
-        import configparser
         conf = os.path.join(wd, 'tempest', 'etc', 'tempest.conf')
         inv_path = os.path.join(wd, 'cells-inventory.yaml')
 
@@ -212,9 +215,6 @@ class TestDeployLifecycle(base.FunctionalTest):
             lambda cp: cp.set('identity', 'uri_v3',
                               'http://127.0.0.1:1/v3')))
         # a cell database that does not answer: named before any check runs
-        import copy
-        import re
-        import urllib.parse
         data = copy.deepcopy(inv)
         cell = data['cells'][0]
         for key in ('database', 'readonly_database'):

@@ -129,11 +129,9 @@ class CrossCellMigrateTest(base.DatabaseMixin, base.MultiCellMixin,
         for sid in ids:
             cls.during[sid] = {
                 'mapped': cls.mapped_cell(sid),
-                'hidden': {n: [r['hidden'] for r in cls.sql(
-                    url, 'SELECT hidden FROM instances WHERE uuid = %s '
-                    'AND deleted = 0', (sid,))]
-                    for n, url in ((cls.src_cell.name, src_db),
-                                   (cls.dst_cell.name, dst_db))},
+                'hidden': {n: cls.hidden_flags(url, sid)
+                           for n, url in ((cls.src_cell.name, src_db),
+                                          (cls.dst_cell.name, dst_db))},
                 'listed': [s['id'] for s in cls.mover_servers.list_servers(
                     detail=True, name=cls.moved[sid]['name'])['servers']],
                 'records': cls.records(dst_db, sid)}
@@ -204,6 +202,24 @@ class CrossCellMigrateTest(base.DatabaseMixin, base.MultiCellMixin,
                     table, col), (uuid,))[0]['n']
         return counts
 
+    @classmethod
+    def hidden_flags(cls, url, uuid):
+        """``instances.hidden`` of the live rows for ``uuid`` in one DB."""
+        return [int(r['hidden']) for r in cls.sql(
+            url, 'SELECT hidden FROM instances WHERE uuid = %s AND '
+            'deleted = 0', (uuid,))]
+
+    def _assert_settled(self, sid, shown, host, cell, other, how):
+        """After confirm/revert: on ``host`` in ``cell`` only, mapped
+        there, and not one row left in ``other``."""
+        self.assertEqual(host, self.host_of(shown))
+        self.assertEqual([cell.name], self.cells_holding(sid))
+        self.assertEqual(cell.name, self.mapped_cell(sid))
+        self.assertEqual({t: 0 for t in ('instances',) + RELATED},
+                         self._row_counts(other.reader_url, sid),
+                         '%s keeps rows of a %s cross-cell move' % (
+                             other.name, how))
+
     def _assert_carried(self, before, after):
         self.assertIsNotNone(after)
         for part in ('instance', 'metadata', 'image_properties', 'tags',
@@ -230,9 +246,7 @@ class CrossCellMigrateTest(base.DatabaseMixin, base.MultiCellMixin,
             during = self.during[sid]
             # the source copy is hidden, the target copy visible
             self.assertEqual({self.src_cell.name: [1],
-                              self.dst_cell.name: [0]},
-                             {k: [int(h) for h in v]
-                              for k, v in during['hidden'].items()})
+                              self.dst_cell.name: [0]}, during['hidden'])
             self.assertEqual([sid], during['listed'])
 
     @decorators.idempotent_id('f2b94104-8137-402e-b7f7-41c70ea2d32e')
@@ -244,29 +258,17 @@ class CrossCellMigrateTest(base.DatabaseMixin, base.MultiCellMixin,
     @decorators.idempotent_id('cddabb7a-6d37-4eff-99a3-befb1a7d6785')
     def test_confirm_leaves_instance_in_target_cell_only(self):
         sid = self.confirm_id
-        self.assertEqual(self.dst, self.host_of(self.confirmed))
-        self.assertEqual([self.dst_cell.name], self.cells_holding(sid))
-        self.assertEqual(self.dst_cell.name, self.mapped_cell(sid))
+        self._assert_settled(sid, self.confirmed, self.dst, self.dst_cell,
+                             self.src_cell, 'confirmed')
         self._assert_carried(self.before[sid], self.after[sid])
-        self.assertEqual({t: 0 for t in ('instances',) + RELATED},
-                         self._row_counts(self.src_cell.reader_url, sid),
-                         'the source cell keeps rows of a confirmed '
-                         'cross-cell move')
 
     @decorators.idempotent_id('517593d4-0f80-47dc-ac92-6dfc9ed21f99')
     def test_revert_returns_instance_to_source_cell(self):
         sid = self.revert_id
-        self.assertEqual(self.src, self.host_of(self.reverted))
-        self.assertEqual([self.src_cell.name], self.cells_holding(sid))
-        self.assertEqual(self.src_cell.name, self.mapped_cell(sid))
-        hidden = self.sql(self.src_cell.reader_url, 'SELECT hidden FROM '
-                          'instances WHERE uuid = %s AND deleted = 0',
-                          (sid,))
-        self.assertEqual([0], [int(r['hidden']) for r in hidden])
-        self.assertEqual({t: 0 for t in ('instances',) + RELATED},
-                         self._row_counts(self.dst_cell.reader_url, sid),
-                         'the target cell keeps rows of a reverted '
-                         'cross-cell move')
+        self._assert_settled(sid, self.reverted, self.src, self.src_cell,
+                             self.dst_cell, 'reverted')
+        self.assertEqual([0], self.hidden_flags(self.src_cell.reader_url,
+                                                sid))
 
     @decorators.idempotent_id('cb642a85-3cee-4e9c-a44e-2bf3e1b355ca')
     def test_revert_keeps_related_records(self):
