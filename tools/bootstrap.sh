@@ -68,5 +68,9 @@ if [ ! -f "$VENV/.complete" ]; then
     touch "$VENV/.complete"
 fi
 # The project itself, editable, pointing at this checkout (cheap).
-"$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$ROOT" >&2
+# CELLV2_NO_EDITABLE=1 keeps whatever checkout the venv points at (for a
+# second work tree that runs with PYTHONPATH=<its root> against a shared venv).
+if [ -z "${CELLV2_NO_EDITABLE:-}" ]; then
+    "$VENV/bin/pip" install -q --no-deps --no-build-isolation -e "$ROOT" >&2
+fi
 echo "$VENV"
