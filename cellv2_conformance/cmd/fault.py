@@ -122,6 +122,22 @@ def cmd_list(args):
     return 0
 
 
+class _KnownActions:
+    """The actions the fault executors implement, as argparse ``choices``;
+    read from :mod:`cellv2_conformance.faults.targets` only when argparse
+    looks (the fault machinery is slow to import on every command)."""
+
+    def _actions(self):
+        from cellv2_conformance.faults import targets
+        return targets.known_actions()
+
+    def __contains__(self, action):
+        return action in self._actions()
+
+    def __iter__(self):
+        return iter(self._actions())
+
+
 def add_parsers(sub, wd):
     p = sub.add_parser('fault', help='inject, heal and list faults')
     fsub = p.add_subparsers(dest='fault_command', required=True)
@@ -140,9 +156,10 @@ def add_parsers(sub, wd):
     sp.add_argument('--target', required=True,
                     help='e.g. cell2.db, cell(cell2).mq, cell(cell2), '
                          'service(nova-scheduler)')
-    sp.add_argument('--action', required=True,
+    sp.add_argument('--action', required=True, choices=_KnownActions(),
                     help='stop|freeze (db, processes), revoke (mq), '
-                         'disable (cell)')
+                         'disable|disable-restart (cell); `fault targets` '
+                         'lists what each target supports')
     sp.add_argument('--ttl', type=int, default=300,
                     help='seconds after which the watchdog heals '
                          '(default: %(default)s)')

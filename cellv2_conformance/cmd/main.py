@@ -5,6 +5,8 @@ import os
 import sys
 
 from cellv2_conformance import redact
+from cellv2_conformance.cmd import exitcodes
+from cellv2_conformance.cmd import shell
 
 DEFAULT_WORKDIR = os.environ.get('CELLV2_WORKDIR', os.path.join(
     os.getcwd(), 'work', 'cloud'))
@@ -81,10 +83,13 @@ def cmd_inventory(args):
 
 
 def build_parser():
-    p = argparse.ArgumentParser(
+    p = shell.UsageParser(
         prog='cellv2-conformance',
         description='Deploy real local Nova Cells v2 + Blazar clouds, run '
-                    'the conformance suite, inject faults, report timings.')
+                    'the conformance suite, inject faults, report timings.',
+        epilog=exitcodes.epilog(),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
+    shell.add_global_args(p)
     sub = p.add_subparsers(dest='command', required=True)
 
     def wd(sp):
@@ -136,25 +141,55 @@ def build_parser():
     sp.set_defaults(func=cmd_scenarios)
 
     from cellv2_conformance.cmd import fault as fault_cmd
+    from cellv2_conformance.cmd import report as report_cmd
     from cellv2_conformance.cmd import run as run_cmd
     run_cmd.add_parsers(sub, wd)
+    report_cmd.add_parsers(sub)
     fault_cmd.add_parsers(sub, wd)
+    _with_exit_codes(p)
+    shell.add_global_args_everywhere(p)
     return p
+
+
+def _with_exit_codes(parser):
+    """Every sub-command's --help ends with the exit code table."""
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            for sp in set(action.choices.values()):
+                sp.epilog = ((sp.epilog + '\n\n') if sp.epilog else '') + \
+                    exitcodes.epilog()
+                sp.formatter_class = argparse.RawDescriptionHelpFormatter
+                _with_exit_codes(sp)
 
 
 def main(argv=None):
     from cellv2_conformance.deploy.process import DeployError
     from cellv2_conformance.scenario import ScenarioError
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args = parser.parse_args(argv)      # usage error: exit 64
+    try:
+        shell.setup_logging(args)
+    except OSError as e:
+        _err('cannot open --log-file %s: %s' % (args.log_file, e.strerror))
+        return exitcodes.CANNOT_RUN
+    shell.LOG.debug('command: %s', ' '.join(redact.argv(
+        ['cellv2-conformance'] + list(sys.argv[1:] if argv is None
+                                      else argv))))
     try:
         return args.func(args) or 0
     except (DeployError, ScenarioError) as e:
+        shell.log_traceback('%s' % type(e).__name__)
         _err(str(e))
-        return 2
+        return exitcodes.CANNOT_RUN
     except KeyboardInterrupt:
         _err('interrupted')
-        return 130
+        return exitcodes.INTERRUPTED
+    except Exception as e:     # a harness bug: one line, --debug for more
+        shell.log_traceback('internal error')
+        _err('internal error: %s: %s%s' % (
+            type(e).__name__, e, '' if shell.debug() else
+            ' (run with --debug for the traceback)'))
+        return exitcodes.CANNOT_RUN
 
 
 if __name__ == '__main__':

@@ -1,15 +1,15 @@
-"""`run`, `validate` and `report`: the suite against a local or an existing
-cloud, and the reports of a run.
+"""`run` and `validate`: the suite against a local or an existing cloud,
+and the report directory of a run.
 
 ``run`` deploys a scenario, runs tempest, ALWAYS tears the cloud down
 (unless ``--keep``; also on failure, Ctrl-C or SIGTERM) and writes the
 report directory.  ``validate`` runs the same suite against an existing
 cloud after checking that its tempest.conf, keystone and cells inventory
-are usable.  ``report --from DIR`` re-derives JUnit/HTML/Markdown.
+are usable.  (``report``, in cmd/report.py, re-derives or compares.)
 
 Exit codes: 0 no check failed (skips and known findings are not failures),
 1 a check failed (or tempest broke mid-run), 2 the cloud or its
-configuration could not be set up, 130 interrupted.
+configuration could not be set up, 64 usage error, 130 interrupted.
 """
 
 import configparser
@@ -22,11 +22,11 @@ import subprocess
 import sys
 import tempfile
 import threading
-import traceback
 
 import testtools
 
 from cellv2_conformance import redact
+from cellv2_conformance.cmd import shell
 from cellv2_conformance.report import bundle
 from cellv2_conformance.report import document
 from cellv2_conformance.report import results as results_mod
@@ -445,7 +445,7 @@ def cmd_run(args):
         except Exception as e:      # a harness bug: still tear down, report
             setup_failed = True
             error = 'internal error: %s: %s' % (type(e).__name__, e)
-            _err(traceback.format_exc())
+            shell.log_traceback('internal error during run')
         finally:
             with _shielded('teardown'):
                 if not inputs.paths.get('deploy-timings.json'):
@@ -671,25 +671,6 @@ def cmd_validate(args):
 
 
 # ----------------------------------------------------------------------
-# report
-# ----------------------------------------------------------------------
-def cmd_report(args):
-    report_dir = os.path.abspath(args.from_dir)
-    if not os.path.exists(os.path.join(report_dir, bundle.RUN_JSON)):
-        _err('%s has no %s: not a report directory of cellv2-conformance' % (
-            report_dir, bundle.RUN_JSON))
-        return 2
-    try:
-        doc = bundle.regenerate(report_dir)
-    except ValueError as e:
-        _err(str(e))
-        return 2
-    for name in ('report.html', 'junit.xml', 'summary.md'):
-        _say('wrote %s' % os.path.join(report_dir, name))
-    return 1 if doc.get('verdict') == 'fail' else 0
-
-
-# ----------------------------------------------------------------------
 # parsers
 # ----------------------------------------------------------------------
 def _suite_args(sp):
@@ -728,11 +709,3 @@ def add_parsers(sub, wd):
                     help='cells inventory (default: [cellv2] inventory)')
     _suite_args(sp)
     sp.set_defaults(func=cmd_validate)
-
-    sp = sub.add_parser(
-        'report', help='regenerate HTML/JUnit/summary of a report dir',
-        description='Rebuild junit.xml, report.html and summary.md from a '
-                    'report directory\'s run.json and results.subunit.')
-    sp.add_argument('--from', dest='from_dir', required=True,
-                    metavar='DIR', help='report directory')
-    sp.set_defaults(func=cmd_report)

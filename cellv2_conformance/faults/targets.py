@@ -704,3 +704,16 @@ def available(inv):
     for name in sorted(inv.services):
         out.append(('service(%s)' % name, ProcessExecutor.actions))
     return out
+
+
+def known_actions():
+    """Every action some executor implements, sorted (the CLI offers these
+    as ``fault inject --action`` choices; the target still checks that it
+    supports the one given)."""
+    found = set()
+    todo = [Executor]
+    while todo:
+        cls = todo.pop()
+        found.update(cls.actions)
+        todo.extend(cls.__subclasses__())
+    return sorted(found)

@@ -1,0 +1,30 @@
+"""Exit codes of every ``cellv2-conformance`` command (one table, shown in
+``--help`` and in doc/source/cli.rst)."""
+
+import textwrap
+
+OK = 0
+FAILED = 1          # checks failed, inconsistencies found, a regression
+CANNOT_RUN = 2      # bad input, unreachable cloud/store, credentials, ...
+USAGE = 64          # command-line usage error (BSD sysexits EX_USAGE)
+INTERRUPTED = 130   # Ctrl-C or SIGTERM (128 + SIGINT)
+
+TABLE = (
+    (OK, 'success: every check passed (skips and known findings are not '
+         'failures), nothing to heal, no regression'),
+    (FAILED, 'checks failed, inconsistencies were found, faults are still '
+             'open, or `report --compare` saw a regression'),
+    (CANNOT_RUN, 'could not run: bad input file, unreachable cloud or '
+                 'store, wrong credentials, missing binary, port in use'),
+    (USAGE, 'command-line usage error (unknown option, missing or invalid '
+            'argument)'),
+    (INTERRUPTED, 'interrupted (Ctrl-C or SIGTERM); whatever was started '
+                  'was stopped and faults healed'),
+)
+
+
+def epilog():
+    """The exit code table as ``--help`` text (wrapped at 79 columns)."""
+    return 'exit codes:\n' + '\n'.join(textwrap.fill(
+        text, 79, initial_indent='  %-4d ' % code,
+        subsequent_indent=' ' * 7) for code, text in TABLE)
