@@ -21,6 +21,8 @@ command -v mariadb-install-db >/dev/null 2>&1 || need_pkgs+=(mariadb-server)
 [ -x /usr/lib/rabbitmq/bin/rabbitmq-server ] || need_pkgs+=(rabbitmq-server)
 command -v gcc >/dev/null 2>&1 || need_pkgs+=(gcc)
 command -v git >/dev/null 2>&1 || need_pkgs+=(git)
+# A real headless browser for the test that renders report --compare's HTML.
+command -v chromium >/dev/null 2>&1 || need_pkgs+=(chromium)
 if ! "$PY" -c 'import sys; assert sys.version_info >= (3, 10)' 2>/dev/null; then
     log "error: $PY is missing or older than 3.10 (set PYTHON=/path/to/python3.11)"
     exit 2

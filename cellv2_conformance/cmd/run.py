@@ -495,9 +495,10 @@ def check_conf(cp, path):
 
 
 def check_keystone(cp, timeout=15):
-    """Authenticate as the configured admin: raise SetupError saying
-    "unreachable" or "wrong credentials" (never the secret)."""
-    import requests
+    """Authenticate as the configured admin (keystoneauth1, as tempest's
+    own clients would): raise SetupError saying "unreachable" or "wrong
+    credentials" (never the secret)."""
+    from cellv2_conformance.common import keystone
     uri = cp.get('identity', 'uri_v3').rstrip('/')
     verify = True
     if cp.getboolean('identity', 'disable_ssl_certificate_validation',
@@ -509,33 +510,30 @@ def check_keystone(cp, timeout=15):
     password = cp.get('auth', 'admin_password', fallback='')
     if not user or not password:
         try:
-            requests.get(uri, timeout=timeout, verify=verify)
-        except requests.RequestException as e:
+            keystone.unauthenticated_session(verify, timeout).get(
+                uri, authenticated=False, raise_exc=False)
+        except keystone.Unreachable as e:
             raise SetupError('keystone at %s is unreachable: %s' % (
-                uri, type(e).__name__))
+                uri, keystone.describe(e)))
         return 'reachable (no [auth] admin credentials to check)'
     domain = cp.get('auth', 'admin_domain_name', fallback='') or 'Default'
     project = cp.get('auth', 'admin_project_name', fallback='') or 'admin'
-    body = {'auth': {
-        'identity': {'methods': ['password'], 'password': {'user': {
-            'name': user, 'password': password,
-            'domain': {'name': domain}}}},
-        'scope': {'project': {'name': project,
-                              'domain': {'name': domain}}}}}
+    session = keystone.password_session(
+        uri, user, password, project, user_domain_name=domain,
+        project_domain_name=domain, verify=verify, timeout=timeout)
     try:
-        r = requests.post(uri + '/auth/tokens', json=body, timeout=timeout,
-                          verify=verify)
-    except requests.RequestException as e:
+        session.get_token()
+    except keystone.Unreachable as e:
         raise SetupError('keystone at %s is unreachable: %s' % (
-            uri, type(e).__name__))
-    if r.status_code == 401:
+            uri, keystone.describe(e)))
+    except keystone.Unauthorized:
         raise SetupError('keystone at %s rejected the admin credentials in '
                          'tempest.conf [auth] (user %s, project %s, domain '
                          '%s): wrong credentials' % (uri, user, project,
                                                      domain))
-    if r.status_code != 201:
-        raise SetupError('keystone at %s answered HTTP %d to a token '
-                         'request (expected 201)' % (uri, r.status_code))
+    except keystone.HttpError as e:
+        raise SetupError('keystone at %s answered %s to a token request '
+                         '(expected 201)' % (uri, keystone.describe(e)))
     return 'admin %s authenticated' % user
 
 

@@ -354,9 +354,8 @@ class Deployer:
     def api(self, method, service, path, expect=(200, 201, 202, 204),
             headers=None, **kw):
         url = self.L.url(service) + path
-        h = {'X-Auth-Token': self.admin.token}
-        h.update(headers or {})
-        r = requests.request(method, url, headers=h, timeout=60, **kw)
+        r = self.admin.session.request(url, method, headers=headers or {},
+                                       raise_exc=False, timeout=60, **kw)
         if r.status_code not in expect:
             raise DeployError('%s %s%s -> HTTP %d: %s' % (
                 method, service, path, r.status_code,
@@ -711,9 +710,9 @@ class Deployer:
     def step_flavors(self):
         for fid, name, ram, vcpus, disk in (('c1', 'cc.tiny', 128, 1, 1),
                                             ('c2', 'cc.small', 256, 1, 2)):
-            r = requests.get(self.L.url('nova-api') + '/v2.1/flavors/' + fid,
-                             headers={'X-Auth-Token': self.admin.token},
-                             timeout=30)
+            r = self.admin.session.get(
+                self.L.url('nova-api') + '/v2.1/flavors/' + fid,
+                raise_exc=False, timeout=30)
             if r.status_code == 200:
                 continue
             self.api('POST', 'nova-api', '/v2.1/flavors', json={'flavor': {
@@ -741,9 +740,9 @@ class Deployer:
             self._check_abort()
             if not process.is_alive(self.state.processes['blazar-manager']):
                 raise self._not_ready('blazar-manager', 'exited', conf)
-            r = requests.get(self.L.url('blazar-api') + '/v1/leases',
-                             headers={'X-Auth-Token': self.admin.token},
-                             timeout=30)
+            r = self.admin.session.get(
+                self.L.url('blazar-api') + '/v1/leases', raise_exc=False,
+                timeout=30)
             if r.status_code == 200:
                 break
             if time.monotonic() > deadline:

@@ -1,37 +1,43 @@
-"""Register service users, roles, services and endpoints in keystone (REST)."""
+"""Register service users, roles, services and endpoints in keystone
+(REST through a keystoneauth1 session)."""
 
 import time
 
-import requests
-
+from cellv2_conformance.common import keystone
 from cellv2_conformance.deploy.process import DeployError
 
 
 class Keystone:
+    """Admin access to keystone's v3 API: ``req`` with an expected status,
+    ``find`` and ``ensure`` (create unless a resource of that name
+    exists)."""
+
     def __init__(self, auth_url, username, password, project='admin'):
         self.auth_url = auth_url
-        self.s = requests.Session()
-        self.token = None
-        self._auth(username, password, project)
-
-    def _auth(self, username, password, project):
-        body = {'auth': {
-            'identity': {'methods': ['password'], 'password': {'user': {
-                'name': username, 'domain': {'name': 'Default'},
-                'password': password}}},
-            'scope': {'project': {'name': project,
-                                  'domain': {'name': 'Default'}}}}}
-        r = self.s.post(self.auth_url + '/auth/tokens', json=body, timeout=30)
-        if r.status_code != 201:
+        self.session = keystone.password_session(auth_url, username,
+                                                 password, project)
+        try:
+            self.session.get_token()
+        except keystone.Unreachable as e:
+            raise DeployError('keystone: %s is unreachable (%s)' % (
+                auth_url, keystone.describe(e)))
+        except keystone.HttpError as e:
             raise DeployError('keystone: cannot get an admin token at %s '
-                              '(HTTP %d)' % (self.auth_url, r.status_code))
-        self.token = r.headers['X-Subject-Token']
-        self.s.headers['X-Auth-Token'] = self.token
-        self.catalog = r.json()['token'].get('catalog', [])
+                              '(%s)' % (auth_url, keystone.describe(e)))
 
-    def req(self, method, path, expect=(200, 201, 204), **kw):
+    @property
+    def token(self):
+        """The current admin token (renewed by keystoneauth1 when it
+        expires)."""
+        return self.session.get_token()
+
+    def req(self, method, path, expect=(200, 201, 204), secret=False,
+            **kw):
+        """``secret``: the body carries a password; keystoneauth1 must not
+        log it (it logs request bodies at debug level)."""
         url = path if path.startswith('http') else self.auth_url + path
-        r = self.s.request(method, url, timeout=30, **kw)
+        r = self.session.request(url, method, raise_exc=False, log=not secret,
+                                 **kw)
         if r.status_code not in expect:
             raise DeployError('keystone: %s %s -> HTTP %d: %s' % (
                 method, path, r.status_code, r.text[:300]))
@@ -47,7 +53,8 @@ class Keystone:
         found = self.find(kind, name)
         if found:
             return found
-        return self.req('POST', '/%s' % kind, json={body_key: body})[body_key]
+        return self.req('POST', '/%s' % kind, json={body_key: body},
+                        secret='password' in body)[body_key]
 
 
 def register(auth_url, admin_password, passwords, catalog, region,
@@ -87,7 +94,3 @@ def register(auth_url, admin_password, passwords, catalog, region,
                     'service_id': svc['id'], 'interface': iface, 'url': url,
                     'region_id': region, 'enabled': True}})
     return time.monotonic() - t0
-
-
-def token_for(auth_url, username, password, project):
-    return Keystone(auth_url, username, password, project)

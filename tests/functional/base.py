@@ -9,10 +9,10 @@ import tempfile
 import time
 
 import psutil
-import requests
 import testtools
 import yaml
 
+from cellv2_conformance.common import keystone
 from cellv2_conformance.deploy import ports as ports_mod
 
 
@@ -35,25 +35,20 @@ class Cloud:
         with open(inventory_path) as f:
             self.inv = yaml.safe_load(f)
         a = self.inv['auth']
-        body = {'auth': {'identity': {'methods': ['password'], 'password': {
-            'user': {'name': a['username'], 'domain': {'name': 'Default'},
-                     'password': a['password']}}},
-            'scope': {'project': {'name': a['project_name'],
-                                  'domain': {'name': 'Default'}}}}}
-        r = requests.post(a['auth_url'] + '/auth/tokens', json=body,
-                          timeout=30)
-        r.raise_for_status()
-        self.token = r.headers['X-Subject-Token']
+        self.session = keystone.password_session(
+            a['auth_url'], a['username'], a['password'], a['project_name'])
+        access = self.session.auth.get_access(self.session)
         self.catalog = {e['type']: [x['url'] for x in e['endpoints']
                                     if x['interface'] == 'public'][0]
-                        for e in r.json()['token']['catalog']}
+                        for e in access.service_catalog.catalog}
 
     def call(self, method, service, path, mv=None, expect=None, **kw):
-        headers = {'X-Auth-Token': self.token}
+        headers = {}
         if mv:
             headers['OpenStack-API-Version'] = 'compute %s' % mv
-        r = requests.request(method, self.catalog[service] + path,
-                             headers=headers, timeout=60, **kw)
+        r = self.session.request(self.catalog[service] + path, method,
+                                 headers=headers, raise_exc=False,
+                                 timeout=60, **kw)
         if expect is not None and r.status_code != expect:
             raise AssertionError('%s %s -> %d (wanted %d): %s' % (
                 method, path, r.status_code, expect, r.text[:500]))
@@ -80,9 +75,8 @@ class Cloud:
     def wait_gone(self, sid, timeout=120):
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            r = requests.get(self.catalog['compute'] + '/servers/' + sid,
-                             headers={'X-Auth-Token': self.token},
-                             timeout=30)
+            r = self.session.get(self.catalog['compute'] + '/servers/' + sid,
+                                 raise_exc=False, timeout=30)
             if r.status_code == 404:
                 return
             time.sleep(0.3)

@@ -1,0 +1,44 @@
+"""Keystone authentication through keystoneauth1, the ecosystem's library
+(what openstacksdk, the clients and the services use): a Session with a
+v3 Password plugin from explicit credentials.
+
+Secrets stay out of logs: the password is registered with
+:mod:`cellv2_conformance.redact`, keystoneauth1 never logs its own token
+requests and hashes tokens in the headers it logs, and callers send
+password-carrying bodies with ``log=False``."""
+
+from keystoneauth1 import exceptions
+from keystoneauth1.identity import v3
+from keystoneauth1 import session as ks_session
+
+from cellv2_conformance import redact
+
+# What callers catch: keystone reached but refused, or not reached.
+Unauthorized = exceptions.Unauthorized
+HttpError = exceptions.HttpError
+Unreachable = (exceptions.ConnectionError, exceptions.DiscoveryFailure)
+
+
+def password_session(auth_url, username, password, project_name,
+                     user_domain_name='Default',
+                     project_domain_name='Default', verify=True,
+                     timeout=30):
+    """A keystoneauth1 Session authenticating as ``username`` scoped to
+    ``project_name`` (tokens fetched lazily, renewed when they expire)."""
+    redact.register(password)
+    auth = v3.Password(auth_url=auth_url, username=username,
+                       password=password, user_domain_name=user_domain_name,
+                       project_name=project_name,
+                       project_domain_name=project_domain_name)
+    return ks_session.Session(auth=auth, verify=verify, timeout=timeout)
+
+
+def unauthenticated_session(verify=True, timeout=30):
+    return ks_session.Session(verify=verify, timeout=timeout)
+
+
+def describe(exc):
+    """A short, secret-free name for a keystoneauth1 failure."""
+    if isinstance(exc, exceptions.HttpError):
+        return 'HTTP %s' % exc.http_status
+    return type(exc).__name__
