@@ -714,6 +714,7 @@ def known_actions():
     todo = [Executor]
     while todo:
         cls = todo.pop()
-        found.update(cls.actions)
+        if cls.__module__ == __name__:    # not a test's stand-in executor
+            found.update(cls.actions)
         todo.extend(cls.__subclasses__())
     return sorted(found)
