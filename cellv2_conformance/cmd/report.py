@@ -61,8 +61,8 @@ def cmd_compare(old_dir, new_dir, output_dir=None, threshold=None,
     try:
         os.makedirs(out, exist_ok=True)
         result = compare.compare(
-            old_doc, new_doc, old_label=os.path.abspath(old_dir),
-            new_label=os.path.abspath(new_dir),
+            old_doc, new_doc, old_label=os.path.normpath(old_dir),
+            new_label=os.path.normpath(new_dir),
             threshold=threshold or compare.DEFAULT_THRESHOLD,
             min_delta_s=compare.DEFAULT_MIN_DELTA_S if min_delta is None
             else min_delta,

@@ -208,7 +208,7 @@ def compare_timings(old_doc, new_doc, threshold=DEFAULT_THRESHOLD,
                          sorted(pairs_new - pairs_old)]}
 
 
-def _cell_label(cell):
+def cell_label(cell):
     return '(no cell)' if cell in (None, '-') else cell
 
 
@@ -226,7 +226,7 @@ def regressions(result):
             f['summary'] or ''))
     for r in result['timings']['regressions']:
         out.append('%s in %s: %s %.3fs -> %.3fs (x%s, +%.3fs)' % (
-            r['operation'], _cell_label(r['cell']), r['stat'], r['old'],
+            r['operation'], cell_label(r['cell']), r['stat'], r['old'],
             r['new'], r['ratio'] if r['ratio'] is not None else 'inf',
             r['delta_s']))
     new, old = result['new'], result['old']

@@ -7,6 +7,7 @@ import json
 import os
 
 from cellv2_conformance import redact
+from cellv2_conformance.report import compare
 from cellv2_conformance.report import html as html_mod
 from cellv2_conformance.report.svg import fmt_s
 
@@ -21,6 +22,7 @@ CSS = html_mod.CSS + """
 .old-bar{background:#b0bec5;height:8px;display:block;border-radius:2px;
  margin:2px 0}
 .new-bar{height:8px;display:block;border-radius:2px;margin:2px 0}
+nav{margin:10px 0}
 """
 
 SECTIONS = (('regressions', 'Regressions'), ('checks', 'Checks'),
@@ -185,8 +187,7 @@ class ComparePage:
                             max(int(220 * r['new'] / top), 1), colour,
                             esc(fmt_s(r['new']))))
                 rows.append([esc(r['operation']),
-                             esc('(no cell)' if r['cell'] == '-'
-                                 else r['cell']),
+                             esc(compare.cell_label(r['cell'])),
                              esc(r['stat']), esc(fmt_s(r['old'])),
                              esc(fmt_s(r['new'])),
                              '<span class="%s">%+.3fs</span>' % (
@@ -205,7 +206,8 @@ class ComparePage:
             if t[key]:
                 self.add('<p class="muted">%s: %s</p>' % (
                     esc(title), esc(', '.join(
-                        '%s @ %s' % (i['operation'], i['cell'])
+                        '%s @ %s' % (i['operation'],
+                                     compare.cell_label(i['cell']))
                         for i in t[key]))))
 
     def environment(self):
@@ -214,7 +216,7 @@ class ComparePage:
         names = sorted(set(o['packages']) | set(n['packages']))
         rows = [[esc(p), esc(o['packages'].get(p, '-')),
                  esc(n['packages'].get(p, '-')),
-                 '<b>changed</b>' if o['packages'].get(p) !=
+                 '<b>yes</b>' if o['packages'].get(p) !=
                  n['packages'].get(p) else ''] for p in names]
 
         def harness(side):
@@ -224,7 +226,7 @@ class ComparePage:
         rows.insert(1, ['selection regex', '<code>%s</code>' % esc(
             o['regex'] or '-'), '<code>%s</code>' % esc(n['regex'] or '-'),
             ''])
-        self.add(html_mod._table(['', 'old', 'new', ''], rows))
+        self.add(html_mod._table(['', 'old', 'new', 'changed'], rows))
 
     def render(self):
         self.banner()
@@ -295,7 +297,8 @@ def render_markdown(result, max_items=15):
             '|---|---|---|---:|---:|---:|---|']
         for row in changed:
             lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
-                row['operation'], row['cell'], row['stat'],
+                row['operation'], compare.cell_label(row['cell']),
+                row['stat'],
                 fmt_s(row['old']), fmt_s(row['new']), _ratio(row),
                 row['verdict']))
     lines += ['', '%d check(s) unchanged; %d p50/p95 comparison(s).' % (
