@@ -55,8 +55,10 @@ def _type_name(opt):
 
 def option_lines(opt):
     lines = ['``%s``' % opt.dest]
+    default = _value(opt.default)
     fields = [('Type', _type_name(opt)),
-              ('Default', '``%s``' % _value(opt.default))]
+              ('Default', '``%s``' % default if default else
+               '(empty string)')]
     opt_min = getattr(opt.type, 'min', None)
     opt_max = getattr(opt.type, 'max', None)
     if opt_min is not None:
@@ -73,7 +75,8 @@ def option_lines(opt):
         lines.append('  :%s: %s' % (key, value))
     lines.append('')
     lines += textwrap.wrap(opt.help or '(no help)', 77,
-                           initial_indent='  ', subsequent_indent='  ')
+                           initial_indent='  ', subsequent_indent='  ',
+                           break_on_hyphens=False)
     lines.append('')
     return lines
 
