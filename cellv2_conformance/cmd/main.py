@@ -4,9 +4,9 @@ import argparse
 import os
 import sys
 
-from cellv2_conformance import redact
 from cellv2_conformance.cmd import exitcodes
 from cellv2_conformance.cmd import shell
+from cellv2_conformance import redact
 
 DEFAULT_WORKDIR = os.environ.get('CELLV2_WORKDIR', os.path.join(
     os.getcwd(), 'work', 'cloud'))

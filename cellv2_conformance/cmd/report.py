@@ -16,8 +16,8 @@ import argparse
 import os
 import sys
 
-from cellv2_conformance import redact
 from cellv2_conformance.cmd import exitcodes
+from cellv2_conformance import redact
 from cellv2_conformance.report import bundle
 from cellv2_conformance.report import compare
 from cellv2_conformance.report import compare_render

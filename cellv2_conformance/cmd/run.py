@@ -25,8 +25,8 @@ import threading
 
 import testtools
 
-from cellv2_conformance import redact
 from cellv2_conformance.cmd import shell
+from cellv2_conformance import redact
 from cellv2_conformance.report import bundle
 from cellv2_conformance.report import document
 from cellv2_conformance.report import results as results_mod

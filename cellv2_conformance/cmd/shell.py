@@ -13,8 +13,8 @@ import argparse
 import logging
 import sys
 
-from cellv2_conformance import redact
 from cellv2_conformance.cmd import exitcodes
+from cellv2_conformance import redact
 
 LOG = logging.getLogger('cellv2_conformance')
 _STATE = {'debug': False}

@@ -11,12 +11,12 @@ import tempfile
 import fixtures
 import testtools
 
-from cellv2_conformance import redact
 from cellv2_conformance.cmd import exitcodes
 from cellv2_conformance.cmd import main
 from cellv2_conformance.cmd import run as run_cmd
 from cellv2_conformance.cmd import shell
 from cellv2_conformance.faults import targets
+from cellv2_conformance import redact
 
 
 def _subparsers(parser, prefix=()):

@@ -10,9 +10,9 @@ import tempfile
 
 import testtools
 
-from cellv2_conformance import redact
 from cellv2_conformance.cmd import report as report_cmd
 from cellv2_conformance.cmd import run as run_cmd
+from cellv2_conformance import redact
 from cellv2_conformance.report import bundle
 from cellv2_conformance.report import document
 from tests.unit import test_report_document as docs
