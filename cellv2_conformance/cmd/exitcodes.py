@@ -9,6 +9,8 @@ CANNOT_RUN = 2      # bad input, unreachable cloud/store, credentials, ...
 USAGE = 64          # command-line usage error (BSD sysexits EX_USAGE)
 INTERRUPTED = 130   # Ctrl-C or SIGTERM (128 + SIGINT)
 
+EPILOG_TITLE = 'exit codes:'
+
 TABLE = (
     (OK, 'success: every check passed (skips and known findings are not '
          'failures), nothing to heal, no regression'),
@@ -25,6 +27,6 @@ TABLE = (
 
 def epilog():
     """The exit code table as ``--help`` text (wrapped at 79 columns)."""
-    return 'exit codes:\n' + '\n'.join(textwrap.fill(
+    return EPILOG_TITLE + '\n' + '\n'.join(textwrap.fill(
         text, 79, initial_indent='  %-4d ' % code,
         subsequent_indent=' ' * 7) for code, text in TABLE)

@@ -157,9 +157,10 @@ def add_parsers(sub, wd):
                     help='e.g. cell2.db, cell(cell2).mq, cell(cell2), '
                          'service(nova-scheduler)')
     sp.add_argument('--action', required=True, choices=_KnownActions(),
-                    help='stop|freeze (db, processes), revoke (mq), '
-                         'disable|disable-restart (cell); `fault targets` '
-                         'lists what each target supports')
+                    metavar='ACTION',
+                    help='one of %(choices)s: stop|freeze (db, processes), '
+                         'revoke (mq), disable|disable-restart (cell); '
+                         '`fault targets` lists what each target supports')
     sp.add_argument('--ttl', type=int, default=300,
                     help='seconds after which the watchdog heals '
                          '(default: %(default)s)')

@@ -88,9 +88,10 @@ def build_parser():
         description='Deploy real local Nova Cells v2 + Blazar clouds, run '
                     'the conformance suite, inject faults, report timings.',
         epilog=exitcodes.epilog(),
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=shell.HelpFormatter)
     shell.add_global_args(p)
-    sub = p.add_subparsers(dest='command', required=True)
+    sub = p.add_subparsers(dest='command', required=True,
+                           metavar='COMMAND', title='commands')
 
     def wd(sp):
         sp.add_argument('--workdir', default=DEFAULT_WORKDIR,
@@ -158,7 +159,7 @@ def _with_exit_codes(parser):
             for sp in set(action.choices.values()):
                 sp.epilog = ((sp.epilog + '\n\n') if sp.epilog else '') + \
                     exitcodes.epilog()
-                sp.formatter_class = argparse.RawDescriptionHelpFormatter
+                sp.formatter_class = shell.HelpFormatter
                 _with_exit_codes(sp)
 
 

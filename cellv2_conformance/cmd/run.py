@@ -686,8 +686,7 @@ def add_parsers(sub, wd):
         'run', help='deploy a scenario, run the suite, tear down, report',
         description='Deploy a scenario, run the conformance suite with '
                     'tempest, always tear the cloud down (unless --keep) '
-                    'and write the report directory. Exit 0: no check '
-                    'failed; 1: a check failed; 2: deploy/config error.')
+                    'and write the report directory.')
     sp.add_argument('--scenario', default='multi-cell',
                     help='bundled scenario name or path to a YAML file')
     wd(sp)

@@ -29,6 +29,17 @@ class UsageParser(argparse.ArgumentParser):
         self.exit(exitcodes.USAGE, '%s: error: %s\n' % (self.prog, message))
 
 
+class HelpFormatter(argparse.HelpFormatter):
+    """Descriptions re-wrapped as usual; the exit code table (the epilog)
+    kept as laid out."""
+
+    def _fill_text(self, text, width, indent):
+        if text.startswith(exitcodes.EPILOG_TITLE):
+            return ''.join(indent + line for line in
+                           text.splitlines(keepends=True))
+        return super()._fill_text(text, width, indent)
+
+
 def version():
     """The pbr version of the installed package (git describe in a
     checkout without metadata)."""

@@ -89,6 +89,7 @@ class CliTest(testtools.TestCase):
         self.assertNotIn('unknown', self.out())
 
     def test_every_help_documents_the_exit_codes(self):
+        self.useFixture(fixtures.EnvironmentVariable('COLUMNS', '80'))
         parser = main.build_parser()
         pages = [(('top',), parser.format_help())] + [
             (name, sp.format_help()) for name, sp in _subparsers(parser)]
@@ -97,6 +98,8 @@ class CliTest(testtools.TestCase):
             for code in ('  0 ', '  1 ', '  2 ', '  64 ', '  130 '):
                 self.assertIn(code, text, '%s --help' % ' '.join(name))
             self.assertIn('--debug', text, name)
+            wide = [ln for ln in text.splitlines() if len(ln) > 80]
+            self.assertEqual([], wide, '%s --help' % ' '.join(name))
 
     def test_global_flags_before_or_after_the_command(self):
         parser = main.build_parser()
