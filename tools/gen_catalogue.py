@@ -27,14 +27,17 @@ def main(out):
         lines += [title, '-' * len(title), '']
         for fn in files:
             tree = ast.parse(open(os.path.join(d, fn)).read())
+            defs = _finding_defs(tree)
             for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
                 tests = [f for f in cls.body if isinstance(f, ast.FunctionDef)
                          and f.name.startswith('test')]
                 if not tests:
                     continue
                 mod = 'cellv2_conformance.tests.%s.%s' % (kind, fn[:-3])
-                for fid, summary in _findings(cls):
-                    found.setdefault(fid, (summary, []))[1].append(
+                for fid, summary, documented, deviation in _findings(
+                        cls, defs):
+                    found.setdefault(fid, (summary, documented, deviation,
+                                           []))[3].append(
                         '%s.%s' % (mod, cls.name))
                 lines += ['``%s.%s``' % (mod, cls.name), '']
                 doc = ast.get_docstring(cls) or '(no description)'
@@ -49,35 +52,84 @@ def main(out):
     lines += ['Total: %d checks.' % total, '']
     lines += ['Known findings', '--------------', '',
               'Deviations from the documented behaviour that checks record '
-              'as findings (reported as expected failures; an unexpected '
-              'success the day the deviation is fixed).', '']
+              'as findings. Each states the documented observation and the '
+              'exact deviation it expects: that deviation is reported as a '
+              'known finding (expected failure), the documented behaviour '
+              'as "finding no longer reproduced" (a failure only with '
+              '``[cellv2] strict_findings = true``), anything else as a '
+              'plain failure.', '']
     for fid in sorted(found):
-        summary, classes = found[fid]
+        summary, documented, deviation, classes = found[fid]
         lines += ['``%s``' % fid, '  %s (%s)' % (summary, ', '.join(
             '``%s``' % c.rsplit('.', 1)[-1] for c in sorted(set(classes)))),
-            '']
+            '', '  * documented: %s' % documented,
+            '  * expected deviation: %s' % deviation, '']
     lines += ['Total: %d findings.' % len(found), '']
     with open(out, 'w') as f:
         f.write('\n'.join(lines))
     print('%d checks -> %s' % (total, out))
 
 
-def _findings(cls):
-    """(id, summary) of every ``findings.nonconformance(self, id, summary)``
-    call in a test class."""
+def _finding_defs(tree):
+    """{name: (id, summary, documented, deviation)} of the module-level
+    ``NAME = findings.Finding(id, summary, documented=..., deviation=...)``
+    definitions of a check module."""
+    out = {}
+    for node in tree.body:
+        if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and
+                isinstance(node.targets[0], ast.Name) and
+                isinstance(node.value, ast.Call) and
+                getattr(node.value.func, 'attr', None) == 'Finding'):
+            continue
+        call = node.value
+        if len(call.args) < 2:
+            continue
+        kw = {k.arg: k.value for k in call.keywords}
+        out[node.targets[0].id] = (
+            _text(call.args[0]), _text(call.args[1]),
+            _expect_text(kw.get('documented')),
+            _expect_text(kw.get('deviation')))
+    return out
+
+
+def _text(node):
+    if isinstance(node, ast.Constant):
+        return ' '.join(str(node.value).split())
+    return ast.unparse(node)
+
+
+def _expect_text(node):
+    """A readable form of ``findings.http(500, 'msg')``,
+    ``findings.satisfies('description', ...)``, ``findings.equals(v,
+    'description')`` or a plain value."""
+    if node is None:
+        return '?'
+    if isinstance(node, ast.Call):
+        fn = getattr(node.func, 'attr', None)
+        args = node.args
+        if fn == 'http' and args:
+            text = 'HTTP %s' % _text(args[0])
+            if len(args) > 1:
+                text += ' (message matching ``%s``)' % _text(args[1])
+            return text
+        if fn == 'satisfies' and args:
+            return _text(args[0])
+        if fn in ('equals', 'one_of') and len(args) > 1:
+            return _text(args[1])
+        if fn in ('equals', 'one_of') and args:
+            return ast.unparse(args[0])
+    return ast.unparse(node)
+
+
+def _findings(cls, defs):
+    """(id, summary, documented, deviation) of the module's findings a
+    test class checks (``findings.check(self, NAME, ...)``)."""
     for node in ast.walk(cls):
-        if not (isinstance(node, ast.Call) and getattr(
-                node.func, 'attr', None) == 'nonconformance'):
-            continue
-        if len(node.args) < 3 or not isinstance(node.args[1], ast.Constant):
-            continue
-        summary = node.args[2]
-        if isinstance(summary, ast.BinOp):   # 'text %s' % value
-            summary = summary.left
-        text = summary.value if isinstance(summary, ast.Constant) else \
-            ast.unparse(summary)
-        yield node.args[1].value, ' '.join(str(text).replace(
-            '%s', '...').split())
+        if (isinstance(node, ast.Call) and
+                getattr(node.func, 'attr', None) == 'check' and
+                len(node.args) >= 2 and isinstance(node.args[1], ast.Name)
+                and node.args[1].id in defs):
+            yield defs[node.args[1].id]
 
 
 if __name__ == '__main__':

@@ -7,7 +7,9 @@ report directory.  ``validate`` runs the same suite against an existing
 cloud after checking that its tempest.conf, keystone and cells inventory
 are usable.  (``report``, in cmd/report.py, re-derives or compares.)
 
-Exit codes: 0 no check failed (skips and known findings are not failures),
+Exit codes: 0 no check failed (skips, known findings, findings no longer
+reproduced without ``[cellv2] strict_findings`` and tests not run because
+of a failed class setup - itself one failure - are not failures),
 1 a check failed (or tempest broke mid-run), 2 the cloud or its
 configuration could not be set up, 64 usage error, 130 interrupted.
 """
@@ -91,10 +93,10 @@ class Inputs:
     """Files a run appends to, with their size before the run so only this
     run's part is reported (tempest.log and the JSONL files append)."""
 
-    def __init__(self, tempest_log=None, timings=None, findings=None,
-                 faults=None, deploy_timings=None):
+    def __init__(self, tempest_log=None, timings=None, faults=None,
+                 deploy_timings=None):
         self.paths = {'tempest.log': tempest_log, 'timings.jsonl': timings,
-                      'findings.jsonl': findings, 'faults.jsonl': faults,
+                      'faults.jsonl': faults,
                       'deploy-timings.json': deploy_timings}
         self.offsets = {}
 
@@ -135,7 +137,8 @@ class _Progress(testtools.StreamResult):
 
     WORDS = {'success': 'ok', 'fail': 'FAILED', 'skip': 'SKIPPED',
              'xfail': 'ok (known finding)',
-             'uxsuccess': 'FAILED (unexpected success)'}
+             'uxsuccess': 'FAILED (unexpected success)',
+             'not_reproduced': 'ok (finding no longer reproduced)'}
 
     def __init__(self, out=_say):
         super().__init__()
@@ -160,12 +163,17 @@ class _Progress(testtools.StreamResult):
                        if t.startswith('worker-')), '?')
         start, stop = (list(d.get('timestamps') or []) + [None, None])[:2]
         secs = (stop - start).total_seconds() if start and stop else 0.0
-        word = self.WORDS.get(d['status'], 'FAILED (%s)' % d['status'])
-        if d['status'] == 'skip':
-            reason = d.get('details', {}).get('reason')
-            if reason is not None:
-                word += ': ' + redact.text(results_mod.text_of(
-                    reason).strip()[:150])
+        rec = results_mod.record(d)
+        status = rec['status']
+        word = self.WORDS.get(status, 'FAILED (%s)' % status)
+        if status == 'not_reproduced' and rec.get('strict'):
+            word = 'FAILED (finding no longer reproduced; strict_findings)'
+        if status in ('xfail', 'not_reproduced'):
+            ids = [f['id'] for f in rec.get('findings') or [] if 'id' in f]
+            if ids:
+                word += ': ' + ', '.join(ids)
+        if status == 'skip' and rec.get('reason'):
+            word += ': ' + rec['reason'].strip()[:150]
         self.out('{%s} %s [%.3fs] ... %s' % (worker, d['id'], secs, word))
 
 
@@ -354,10 +362,15 @@ def _exit_code(doc, tempest_rc, interrupted):
 def _finish(doc, report_dir, code):
     c = doc.get('counts') or {}
     _say('%s: %d tests, %d passed, %d failed, %d skipped, %d known '
-         'findings, %d unexpected successes' % (
+         'findings, %d findings no longer reproduced%s, %d not run '
+         '(class setup failed), %d unexpected successes' % (
              (doc.get('verdict') or '?').upper(), c.get('total', 0),
              c.get('success', 0), c.get('fail', 0), c.get('skip', 0),
-             c.get('xfail', 0), c.get('uxsuccess', 0)))
+             c.get('xfail', 0), c.get('not_reproduced', 0),
+             ' (failing: strict_findings)' if any(
+                 results_mod.failed(r) for r in doc.get('results') or []
+                 if r['status'] == 'not_reproduced') else '',
+             c.get('not_run', 0), c.get('uxsuccess', 0)))
     if doc.get('error'):
         _err(doc['error'])
     _say('report: %s' % os.path.join(report_dir, 'report.html'))
@@ -421,8 +434,6 @@ def cmd_run(args):
                                               base),
                     timings=conf_path_opt(cp, 'cellv2', 'timings_file',
                                           base),
-                    findings=conf_path_opt(cp, 'cellv2', 'findings_file',
-                                           base),
                     faults=inv.data.get('faults_journal') or os.path.join(
                         workdir, 'faults.jsonl'),
                     deploy_timings=os.path.join(workdir,
@@ -571,7 +582,7 @@ def check_whitebox(cp, inv):
 
 def derived_conf(cp, workspace, inventory_path=None):
     """A private copy of tempest.conf for this run: the inventory given on
-    the command line, and timings/findings files when the original names
+    the command line, and a timings file when the original names
     none.  Mode 0600 (it holds the admin password)."""
     cp = _copy_conf(cp)
     for sect in ('DEFAULT', 'cellv2'):
@@ -579,8 +590,7 @@ def derived_conf(cp, workspace, inventory_path=None):
             cp.add_section(sect)
     if inventory_path:
         cp.set('cellv2', 'inventory', os.path.abspath(inventory_path))
-    for key, name in (('timings_file', 'timings.jsonl'),
-                      ('findings_file', 'findings.jsonl')):
+    for key, name in (('timings_file', 'timings.jsonl'),):
         if not cp.get('cellv2', key, fallback='').strip():
             cp.set('cellv2', key, os.path.join(workspace, name))
     if not cp.get('DEFAULT', 'log_file', fallback='').strip():
@@ -639,8 +649,6 @@ def cmd_validate(args):
                                               os.path.dirname(conf_src)),
                     timings=conf_path_opt(dcp, 'cellv2', 'timings_file',
                                           os.path.dirname(conf_src)),
-                    findings=conf_path_opt(dcp, 'cellv2', 'findings_file',
-                                           os.path.dirname(conf_src)),
                     faults=inv.data.get('faults_journal'))
                 inputs.mark()
                 selected = list_tests(conf, workspace, args.regex,

@@ -162,8 +162,7 @@ def tempest_conf(d, inv_path):
                    'cross_cell_resize_role': configs.CROSS_CELL_ROLE if
                    configs.cross_cell_policy(L) else '',
                    'fault_injection': bool(d.mariadbs),
-                   'timings_file': L.path('tempest', 'timings.jsonl'),
-                   'findings_file': L.path('tempest', 'findings.jsonl')},
+                   'timings_file': L.path('tempest', 'timings.jsonl')},
         'reservation': {'region': configs.REGION,
                         'endpoint_type': 'public',
                         'lease_interval': 2, 'lease_timeout': 300,

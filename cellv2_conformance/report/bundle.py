@@ -8,8 +8,11 @@ Layout::
     junit.xml           one testcase per check (report.junit)
     report.html         self-contained HTML (report.html)
     summary.md          short Markdown for Zuul (report.markdown)
-    tempest.log, tempest-stderr.log, timings.jsonl, findings.jsonl,
-    faults.jsonl, deploy-timings.json   copies, every line redacted
+    tempest.log, tempest-stderr.log, timings.jsonl, faults.jsonl,
+    deploy-timings.json   copies, every line redacted
+
+Findings travel inside results.subunit (an attachment on each judged
+check's result, see common.findings); there is no findings side file.
 
 A live run and ``cellv2-conformance report --from DIR`` take the same
 path: ``build()`` reads the raw files of the directory into the run
@@ -36,7 +39,7 @@ RUN_JSON = 'run.json'
 SUBUNIT = 'results.subunit'
 SELECTED = 'selected-tests.txt'
 COPIES = ('tempest.log', 'tempest-stderr.log', 'timings.jsonl',
-          'findings.jsonl', 'faults.jsonl', 'deploy-timings.json')
+          'faults.jsonl', 'deploy-timings.json')
 
 
 def copy_redacted(src, dst, offset=0):
@@ -145,7 +148,6 @@ def build(report_dir, started, finished, mode, scenario=None,
         deploy_timings=load_json(os.path.join(report_dir,
                                               'deploy-timings.json')),
         timing_samples=_jsonl(report_dir, 'timings.jsonl'),
-        finding_records=_jsonl(report_dir, 'findings.jsonl'),
         fault_events=_jsonl(report_dir, 'faults.jsonl'),
         request_records=_requests(report_dir, services),
         command=command, error=error, selected=selected_tests(report_dir),

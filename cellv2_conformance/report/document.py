@@ -7,7 +7,8 @@ Top-level keys (schema_version 1.x; additions bump the minor version)::
     started_at, finished_at, duration_s (UTC, RFC 3339),
     mode ("run" | "validate"), verdict ("pass" | "fail" | "empty" |
     "error"), error (one line, when the run could not complete),
-    counts {success, fail, skip, xfail, uxsuccess, total},
+    counts {success, fail, skip, xfail, uxsuccess, not_reproduced,
+    not_run, total},
     environment {scenario, python, packages, topology},
     deploy {total_s, steps {name: {start_s, duration_s}}},
     results [per test, see report.results],
@@ -117,14 +118,56 @@ def git_sha():
         return None
 
 
-def findings(records):
+FINDING_KEYS = ('id', 'outcome', 'summary', 'reference', 'cell', 'test_id',
+                'documented', 'deviation', 'observed', 'strict', 'at')
+
+
+def findings(results):
+    """Every finding a check judged, from the attachments its subunit
+    result carries (``outcome``: ``reproduced`` or ``not_reproduced``)."""
     out = []
-    for f in records:
-        out.append({k: redact.text(f.get(k)) if isinstance(f.get(k), str)
-                    else f.get(k) for k in ('id', 'summary', 'reference',
-                                            'cell', 'test_id', 'observed',
-                                            'at')})
+    for r in results:
+        for f in r.get('findings') or []:
+            if 'id' not in f:
+                continue
+            f = dict(f, test_id=r['id'], at=r.get('stop'))
+            out.append({k: redact.text(f.get(k)) if isinstance(f.get(k), str)
+                        else f.get(k) for k in FINDING_KEYS})
     return out
+
+
+def _not_run_by_class_setup(not_run, results):
+    """Split the never-reported tests ``not_run`` into those of a class
+    whose setUpClass skipped (skip records), whose setUpClass failed
+    (``not_run`` records naming the class and its cause; the fixture's own
+    failed record is the one failure) and the lost ones."""
+    fixtures = {}
+    for r in results:
+        if r.get('fixture') and r['name'] == 'setUpClass' and \
+                r['status'] in ('skip', 'fail'):
+            fixtures[r['class']] = r
+    explained, lost = [], []
+    for t in not_run:
+        rec = results_mod.not_reported(t)
+        fixture = fixtures.get(t.split('[')[0].rsplit('.', 1)[0])
+        if fixture is None:
+            lost.append(rec)
+            continue
+        rec['failure'] = None
+        if fixture['status'] == 'skip':
+            rec['status'] = 'skip'
+            rec['reason'] = fixture.get('reason') or \
+                fixture.get('failure') or 'skipped in setUpClass'
+        else:
+            rec['status'] = results_mod.NOT_RUN
+            rec['reason'] = 'not run: setUpClass of %s failed: %s' % (
+                fixture['class'].rsplit('.', 1)[-1],
+                results_mod.headline(fixture.get('failure')) or
+                'see its failed record')
+            rec['cause'] = fixture['id']
+            fixture['not_run'] = fixture.get('not_run', 0) + 1
+        explained.append(rec)
+    return explained, lost
 
 
 def _cells_by_test_id(samples):
@@ -150,7 +193,7 @@ def _sample_cells(by_id, result):
 
 def build(results, started_at, finished_at, mode='run', scenario=None,
           inventory=None, deploy_timings=None, timing_samples=None,
-          finding_records=None, fault_events=None, request_records=None,
+          fault_events=None, request_records=None,
           command=None, error=None, artifacts=None, selected=None,
           regex=None):
     """Assemble the run document from parsed inputs (all optional but the
@@ -162,25 +205,11 @@ def build(results, started_at, finished_at, mode='run', scenario=None,
     if selected is not None:
         reported = {r['id'] for r in results}
         not_run = [t for t in selected if t not in reported]
-        # A class skipped in setUpClass reports one 'setUpClass (Class)'
-        # skip instead of its tests: those are skipped, not lost.
-        skipped_classes = {}
-        for r in results:
-            rid = r['id']
-            if rid.startswith('setUpClass (') and r['status'] == 'skip':
-                skipped_classes[rid[len('setUpClass ('):-1]] = r
-        lost = []
-        for t in not_run:
-            fixture = skipped_classes.get(t.split('[')[0].rsplit('.', 1)[0])
-            rec = results_mod.not_reported(t)
-            if fixture is not None:
-                rec['status'] = 'skip'
-                rec['failure'] = None
-                rec['reason'] = fixture.get('reason') or \
-                    fixture.get('failure') or 'skipped in setUpClass'
-                results = results + [rec]
-            else:
-                lost.append(rec)
+        # A class whose setUpClass skipped or failed reports one
+        # 'setUpClass (Class)' record instead of its tests: those are
+        # skipped, or not run because of that one failure - not lost.
+        explained, lost = _not_run_by_class_setup(not_run, results)
+        results = results + explained
         not_run = [r['id'] for r in lost]
         if error != 'interrupted':
             results = results + lost
@@ -235,7 +264,7 @@ def build(results, started_at, finished_at, mode='run', scenario=None,
         'results': results,
         'timings': timings,
         'faults': windows,
-        'findings': findings(finding_records or []),
+        'findings': findings(results),
         'artifacts': artifacts or {},
     }
     return redact.data(doc)

@@ -53,7 +53,8 @@ details{background:#fff;border:1px solid #e3e3e3;border-radius:4px;
  font-size:12px}
 .st-success{background:#43a047}.st-fail{background:#e53935}
 .st-skip{background:#9e9e9e}.st-xfail{background:#fb8c00}
-.st-uxsuccess{background:#8e24aa}
+.st-uxsuccess{background:#8e24aa}.st-not_reproduced{background:#0288d1}
+.st-not_run{background:#bdbdbd;color:#333}
 .box{background:#fff;border:1px solid #e3e3e3;border-radius:4px;
  padding:8px;overflow-x:auto}
 .muted{color:#777}.legend span{margin-right:14px}
@@ -65,7 +66,9 @@ nav a{margin-right:12px}
 """
 
 STATUS_LABEL = {'success': 'passed', 'fail': 'failed', 'skip': 'skipped',
-                'xfail': 'known finding', 'uxsuccess': 'finding fixed?'}
+                'xfail': 'known finding', 'uxsuccess': 'unexpected success',
+                'not_reproduced': 'finding no longer reproduced',
+                'not_run': 'not run (class setup failed)'}
 
 
 def _badge(status):
@@ -143,8 +146,8 @@ class Page:
         verdict = d.get('verdict') or 'empty'
         c = d.get('counts') or {}
         text = {'pass': 'PASS: no check failed',
-                'fail': 'FAIL: %d check(s) failed' % (
-                    c.get('fail', 0) + c.get('uxsuccess', 0)),
+                'fail': 'FAIL: %d check(s) failed' % sum(
+                    1 for r in self.results if results_mod.failed(r)),
                 'error': 'ERROR: the run did not complete',
                 'empty': 'NO RESULTS: no test ran'}.get(verdict, verdict)
         env = d.get('environment') or {}
@@ -161,6 +164,9 @@ class Page:
         chips = [('total', c.get('total', 0)), ('passed', c.get('success', 0)),
                  ('failed', c.get('fail', 0)), ('skipped', c.get('skip', 0)),
                  ('known findings (xfail)', c.get('xfail', 0)),
+                 ('findings no longer reproduced',
+                  c.get('not_reproduced', 0)),
+                 ('not run (class setup failed)', c.get('not_run', 0)),
                  ('unexpected successes', c.get('uxsuccess', 0))]
         self.add('<div class="chips">%s</div>' % ''.join(
             '<span class="chip"><b>%s</b> %s</span>' % (esc(v), esc(k))
@@ -200,27 +206,34 @@ class Page:
             return
         grouped = {}
         for f in fs:
-            grouped.setdefault(f.get('id'), []).append(f)
+            key = (f.get('outcome') or 'reproduced', f.get('id'))
+            grouped.setdefault(key, []).append(f)
         rows = []
-        for fid, items in sorted(grouped.items(), key=lambda i: str(i[0])):
+        for (outcome, fid), items in sorted(grouped.items(),
+                                            key=lambda i: str(i[0])):
             f = items[0]
             tests = sorted({_short_id(i['test_id'])
                             for i in items if i.get('test_id')})
             cells = sorted({i.get('cell') for i in items if i.get('cell')})
-            rows.append(['<b>%s</b>' % esc(fid), esc(f.get('summary') or ''),
+            status = 'xfail' if outcome == 'reproduced' else 'not_reproduced'
+            rows.append([_badge(status), '<b>%s</b>' % esc(fid),
+                         esc(f.get('summary') or ''),
                          esc(f.get('reference') or '-'),
                          esc(', '.join(cells) or '-'),
                          '<br>'.join(esc(t) for t in tests) or '-',
+                         esc(f.get('documented') or '-'),
+                         esc(f.get('deviation') or '-'),
                          '<code>%s</code>' % esc(
                              _clip(f.get('observed'), 240)),
                          str(len(items))])
-        self.add(_table(['finding', 'summary', 'reference', 'cells', 'tests',
-                         'observed (first)', 'times'], rows, numeric=(6,)))
+        self.add(_table(['status', 'finding', 'summary', 'reference',
+                         'cells', 'tests', 'documented', 'expected '
+                         'deviation', 'observed (first)', 'times'], rows,
+                        numeric=(9,)))
 
     def failures(self):
         self.section('failures', 'Failures')
-        bad = [r for r in self.results if r['status'] in ('fail',
-                                                          'uxsuccess')]
+        bad = [r for r in self.results if results_mod.failed(r)]
         if not bad:
             self.add('<p class="muted">No check failed.</p>')
             return
@@ -233,8 +246,11 @@ class Page:
                          _badge(r['status']), esc(_short_test(r)),
                          esc(fmt_s(r.get('duration'))),
                          esc(r.get('worker') or ''),
-                         (' &middot; cells ' + esc(', '.join(r['cells'])))
-                         if r.get('cells') else '',
+                         ((' &middot; cells ' + esc(', '.join(r['cells'])))
+                          if r.get('cells') else '') + (
+                             ' &middot; <b>%d test(s) of the class not run'
+                             '</b>' % r['not_run'] if r.get('not_run')
+                             else ''),
                          esc(_clip(results_mod.headline(r.get('failure')),
                                    220)),
                          esc(r['id']),

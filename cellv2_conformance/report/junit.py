@@ -5,7 +5,11 @@ One ``<testcase>`` per check: ``classname`` is the test class, ``name`` the
 method with its tempest attributes, ``time`` the wall time.  Skips carry
 ``<skipped message>``; failures and unexpected successes ``<failure>``; a
 known finding (xfail) is a passed testcase with a ``finding`` property and a
-``system-out`` note, so CI dashboards count it as passed yet show it.
+``system-out`` note, so CI dashboards count it as passed yet show it; so is
+a finding no longer reproduced (``status`` property ``not_reproduced``),
+unless ``strict_findings`` made it a ``<failure>``.  A test not run
+because its class setup failed is ``<skipped>`` with a message naming the
+class and the cause (the setUpClass record is the one failure).
 """
 
 import re
@@ -38,16 +42,17 @@ def build(doc):
     results = doc.get('results') or []
     counts = doc.get('counts') or {}
     total_time = sum(r.get('duration') or 0 for r in results)
-    failures = counts.get('fail', 0) + counts.get('uxsuccess', 0)
+    failures = sum(1 for r in results if results_mod.failed(r))
+    skipped = counts.get('skip', 0) + counts.get('not_run', 0)
     root = ET.Element('testsuites', {
         'name': 'cellv2-conformance', 'tests': str(len(results)),
         'failures': str(failures), 'errors': '0',
-        'skipped': str(counts.get('skip', 0)),
+        'skipped': str(skipped),
         'time': '%.3f' % total_time})
     suite = ET.SubElement(root, 'testsuite', {
         'name': 'cellv2-conformance', 'tests': str(len(results)),
         'failures': str(failures), 'errors': '0',
-        'skipped': str(counts.get('skip', 0)), 'time': '%.3f' % total_time,
+        'skipped': str(skipped), 'time': '%.3f' % total_time,
         'timestamp': doc.get('started_at') or ''})
     props = ET.SubElement(suite, 'properties')
     env = doc.get('environment') or {}
@@ -56,6 +61,8 @@ def build(doc):
             ('scenario', env.get('scenario')),
             ('harness_version', (doc.get('harness') or {}).get('version')),
             ('expected_failures', counts.get('xfail', 0)),
+            ('findings_not_reproduced', counts.get('not_reproduced', 0)),
+            ('not_run', counts.get('not_run', 0)),
             ('schema_version', doc.get('schema_version'))):
         if value is not None:
             ET.SubElement(props, 'property', {'name': name,
@@ -72,14 +79,17 @@ def build(doc):
             tprops.append(('worker', r['worker']))
         for cell in r.get('cells') or []:
             tprops.append(('cell', cell))
-        if r['status'] in ('xfail', 'uxsuccess'):
+        if r['status'] in ('xfail', 'uxsuccess', 'not_reproduced',
+                           'not_run'):
             tprops.append(('status', r['status']))
         matched = [f for tid, fs in findings.items() if tid and (
             r['id'] == tid or r['id'].startswith(tid + '[')) for f in fs]
         for f in matched:
-            tprops.append(('finding', '%s: %s' % (f.get('id'),
-                                                  f.get('summary'))))
-        if r['status'] == 'xfail' and not matched and r.get('finding'):
+            tprops.append(('finding', '%s (%s): %s' % (
+                f.get('id'), f.get('outcome') or 'reproduced',
+                f.get('summary'))))
+        if r['status'] in ('xfail', 'not_reproduced') and not matched \
+                and r.get('finding'):
             tprops.append(('finding', r['finding']))
         if tprops:
             p = ET.SubElement(tc, 'properties')
@@ -88,9 +98,25 @@ def build(doc):
                                               'value': _clean(str(v))})
         status = r['status']
         text = r.get('failure') or ''
-        if status == 'skip':
+        if status in ('skip', 'not_run'):
             ET.SubElement(tc, 'skipped', {
                 'message': _clean(r.get('reason') or 'skipped')[:1000]})
+        elif status == 'not_reproduced':
+            lines = ['FINDING NO LONGER REPRODUCED: the cloud behaved as '
+                     'documented where a known finding was expected']
+            lines += ['finding %s: %s; observed %s (documented: %s)' % (
+                f.get('id'), f.get('summary'), f.get('observed'),
+                f.get('documented')) for f in matched]
+            if r.get('strict'):
+                el = ET.SubElement(tc, 'failure', {
+                    'type': 'FindingNotReproduced',
+                    'message': 'a known finding no longer reproduces and '
+                               '[cellv2] strict_findings is true: update '
+                               'or remove the finding'})
+                el.text = _clean('\n'.join(lines + ['', text]))
+            else:
+                out = ET.SubElement(tc, 'system-out')
+                out.text = _clean('\n'.join(lines))
         elif status == 'fail':
             el = ET.SubElement(tc, 'failure', {
                 'type': _failure_type(text),

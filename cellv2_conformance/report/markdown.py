@@ -9,8 +9,10 @@ ICON = {'pass': 'PASS', 'fail': 'FAIL', 'error': 'ERROR',
         'empty': 'NO RESULTS'}
 
 
-def _short(test_id):
-    base = test_id.split('[', 1)[0]
+def _short(rec):
+    if rec.get('fixture'):
+        return '%s.%s' % (rec['class'].rsplit('.', 1)[-1], rec['name'])
+    base = rec['id'].split('[', 1)[0]
     return '.'.join(base.rsplit('.', 2)[-2:])
 
 
@@ -30,33 +32,46 @@ def render(doc, max_items=10):
         lines += ['', '**%d of %d selected test(s) never reported.**' % (
             len(sel['not_run']), sel.get('selected') or 0)]
     lines += ['', '| total | passed | failed | skipped | known findings '
-                  '(xfail) | unexpected successes |',
-              '|---:|---:|---:|---:|---:|---:|',
-              '| %d | %d | %d | %d | %d | %d |' % (
+                  '(xfail) | findings no longer reproduced | not run '
+                  '(class setup failed) | unexpected successes |',
+              '|---:|---:|---:|---:|---:|---:|---:|---:|',
+              '| %d | %d | %d | %d | %d | %d | %d | %d |' % (
                   c.get('total', 0), c.get('success', 0), c.get('fail', 0),
                   c.get('skip', 0), c.get('xfail', 0),
+                  c.get('not_reproduced', 0), c.get('not_run', 0),
                   c.get('uxsuccess', 0))]
-    bad = [r for r in doc.get('results') or []
-           if r['status'] in ('fail', 'uxsuccess')]
+    bad = [r for r in doc.get('results') or [] if results_mod.failed(r)]
     if bad:
         lines += ['', '## Failed checks', '']
         for r in bad[:max_items]:
             head = results_mod.headline(r.get('failure'))
+            status = r['status']
+            if r.get('not_run'):
+                status += ', %d test(s) of the class not run' % r['not_run']
             lines.append('- `%s` (%s)%s' % (
-                _short(r['id']), r['status'],
-                ': ' + head[:200] if head else ''))
+                _short(r), status, ': ' + head[:200] if head else ''))
         if len(bad) > max_items:
             lines.append('- ... and %d more (see report.html)' % (
                 len(bad) - max_items))
     findings = {}
+    gone = {}
     for f in doc.get('findings') or []:
-        findings.setdefault(f.get('id'), f)
+        if f.get('outcome') == 'not_reproduced':
+            gone.setdefault(f.get('id'), f)
+        else:
+            findings.setdefault(f.get('id'), f)
     if findings:
         lines += ['', '## Findings (documented behaviour not followed)', '']
         for fid, f in sorted(findings.items(), key=lambda i: str(i[0])):
             lines.append('- **%s**: %s%s' % (
                 fid, f.get('summary'),
                 ' (%s)' % f['reference'] if f.get('reference') else ''))
+    if gone:
+        lines += ['', '## Findings no longer reproduced (the cloud behaved '
+                  'as documented)', '']
+        for fid, f in sorted(gone.items(), key=lambda i: str(i[0])):
+            lines.append('- **%s**: observed %s (documented: %s)' % (
+                fid, f.get('observed'), f.get('documented')))
     ops = ((doc.get('timings') or {}).get('operations') or {}).get(
         'per_operation') or {}
     if ops:

@@ -5,10 +5,21 @@ Each test becomes a plain dict::
 
     {"id": full test id, "class": "pkg.module.Class", "name": "test_x",
      "idempotent_id": "<uuid>" or None, "status": "success" | "fail" |
-     "skip" | "xfail" | "uxsuccess", "start"/"stop": ISO UTC,
+     "skip" | "xfail" | "uxsuccess" | "not_reproduced" | "not_run",
+     "start"/"stop": ISO UTC,
      "duration": seconds, "worker": "worker-0", "tags": [...],
-     "cells": [...], "reason": skip reason, "finding": finding detail,
+     "cells": [...], "reason": skip reason, "finding": one line,
+     "findings": [finding entries, see common.findings],
      "failure": traceback (redacted, capped)}
+
+Statuses of our own, derived from the stream:
+
+* ``xfail`` with a finding attachment: a known finding reproduced;
+* ``not_reproduced``: a finding's documented behaviour was observed
+  ("finding no longer reproduced"); ``strict`` says whether it failed the
+  test (``[cellv2] strict_findings``), which alone makes it fail the run;
+* ``not_run``: a test of a class whose ``setUpClass`` failed (set by
+  report.document: the fixture's one failed record names the cause).
 
 Statuses that never reached a verdict (``inprogress``: the worker died) are
 reported as ``fail`` with a note, so a crash is never counted as a pass.
@@ -17,13 +28,25 @@ reported as ``fail`` with a note, so a crash is never counted as a pass.
 import io
 import re
 
+from cellv2_conformance.common import findings as findings_mod
+
 import subunit
 import testtools
 
 from cellv2_conformance import redact
 
-STATUSES = ('success', 'fail', 'skip', 'xfail', 'uxsuccess')
+STATUSES = ('success', 'fail', 'skip', 'xfail', 'uxsuccess',
+            'not_reproduced', 'not_run')
 FAILED = ('fail', 'uxsuccess')
+NOT_REPRODUCED = 'not_reproduced'
+NOT_RUN = 'not_run'
+
+
+def failed(rec):
+    """Whether a record fails the run: a failure, an unexpected success,
+    or a finding no longer reproduced under strict_findings."""
+    return rec['status'] in FAILED or (
+        rec['status'] == NOT_REPRODUCED and bool(rec.get('strict')))
 MAX_DETAIL = 20000
 
 _ID = re.compile(r'^(?P<base>[^\[]+?)(?:\[(?P<attrs>[^\]]*)\])?$')
@@ -86,12 +109,17 @@ def _cells(tags, attrs):
     return sorted(set(out))
 
 
+def record(d):
+    """The report record of one test dict (testtools.StreamToDict)."""
+    return _record(d)
+
+
 def _record(d):
     test_id = d['id']
     cls, name, attrs = split_id(test_id)
     status = d['status']
     note = None
-    if status not in STATUSES:
+    if status not in ('success', 'fail', 'skip', 'xfail', 'uxsuccess'):
         note = ('the test never reported a result (status %r): its worker '
                 'probably died or the run was interrupted' % status)
         status = 'fail'
@@ -117,17 +145,41 @@ def _record(d):
     }
     if status == 'skip':
         rec['reason'] = _cap(details.get('reason', ''), 2000)
-    if details.get('finding'):
-        rec['finding'] = _cap(details['finding'], 2000)
+    entries = findings_mod.entries(details)
+    if entries:
+        rec['findings'] = entries
+        rec['finding'] = _cap('; '.join(_finding_line(e) for e in entries),
+                              2000)
+        outcomes = {e.get('outcome') for e in entries}
+        if status == 'success' and NOT_REPRODUCED in outcomes:
+            rec['status'] = status = NOT_REPRODUCED
+            rec['strict'] = False
+        elif status == 'fail' and any(
+                e.get('outcome') == NOT_REPRODUCED and e.get('strict')
+                for e in entries):
+            # strict_findings turned the documented behaviour into this
+            # failure (check() raises at once, nothing ran after it).
+            rec['status'] = status = NOT_REPRODUCED
+            rec['strict'] = True
     text = (details.get('traceback') or details.get('reason') or
             # e.g. subunit's own "Parser Error" on a truncated stream
             next((v for k, v in sorted(details.items())
                   if 'error' in k.lower() and v.strip()), ''))
     if note:
         text = note + ('\n' + text if text else '')
-    if status in ('fail', 'xfail', 'uxsuccess') and text:
+    if status in ('fail', 'xfail', 'uxsuccess', NOT_REPRODUCED) and text:
         rec['failure'] = _cap(text)
     return rec
+
+
+def _finding_line(entry):
+    if 'id' not in entry:           # plain text of an older run
+        return entry.get('text', '')
+    word = {'reproduced': 'reproduced',
+            NOT_REPRODUCED: 'no longer reproduced'}.get(
+                entry.get('outcome'), entry.get('outcome'))
+    return '%s (%s): %s; observed %s' % (
+        entry['id'], word, entry.get('summary'), entry.get('observed'))
 
 
 def not_reported(test_id):
@@ -177,10 +229,12 @@ def counts(results):
 
 
 def verdict(results):
-    """'pass' when nothing failed (skips and known findings are not
-    failures), 'fail' otherwise, 'empty' when no test ran."""
+    """'pass' when nothing failed (skips, known findings, findings no
+    longer reproduced without strict_findings and tests not run because
+    of a failed class setup, which is itself a failure, are not),
+    'fail' otherwise, 'empty' when no test ran."""
     if not results:
         return 'empty'
-    if any(r['status'] in FAILED for r in results):
+    if any(failed(r) for r in results):
         return 'fail'
     return 'pass'

@@ -8,7 +8,8 @@ import math
 
 FONT = 'font-family="system-ui,sans-serif" font-size="11"'
 STATUS_COLOURS = {'success': '#43a047', 'fail': '#e53935', 'skip': '#9e9e9e',
-                  'xfail': '#fb8c00', 'uxsuccess': '#8e24aa'}
+                  'xfail': '#fb8c00', 'uxsuccess': '#8e24aa',
+                  'not_reproduced': '#0288d1', 'not_run': '#bdbdbd'}
 PALETTE = ('#1e88e5', '#43a047', '#fb8c00', '#8e24aa', '#00897b', '#e53935',
            '#6d4c41', '#3949ab', '#c0ca33', '#d81b60', '#546e7a', '#00acc1')
 

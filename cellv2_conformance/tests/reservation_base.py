@@ -15,6 +15,7 @@ from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from tempest import test
 
+from cellv2_conformance.common import findings
 from cellv2_conformance.common import leases
 from cellv2_conformance.common import waiters
 from cellv2_conformance import inventory
@@ -58,14 +59,15 @@ def hostname_is(name):
 
 
 def status_of(call, *args, **kwargs):
-    """HTTP status of ``call``: the success code, or the refusal's code."""
+    """HTTP status of ``call``: the success code, or the refusal's code
+    with its error message (a :class:`findings.Status`, compares as int)."""
     try:
-        return call(*args, **kwargs).response.status
+        return findings.Status(call(*args, **kwargs).response.status)
     except lib_exc.RestClientException as e:
         resp = getattr(e, 'resp', None)
         if resp is None:
             raise
-        return resp.status
+        return findings.Status(resp.status, findings.status_message(e))
 
 
 class ReservationBase(test.BaseTestCase):
@@ -175,9 +177,9 @@ class ReservationBase(test.BaseTestCase):
         try:
             lease = client.create_lease(**body)['lease']
         except lib_exc.RestClientException as e:
-            return e.resp.status
+            return findings.Status(e.resp.status, findings.status_message(e))
         self.addCleanup(leases.delete_lease_and_wait, client, lease['id'])
-        return 201
+        return findings.Status(201)
 
     # -- nova ------------------------------------------------------------
     def aggregates(self):

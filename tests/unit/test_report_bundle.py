@@ -72,7 +72,7 @@ class BundleTest(testtools.TestCase):
         for name in ('report.html', 'junit.xml', 'summary.md'):
             self.assertTrue(os.path.exists(self.path(name)), name)
         again = document.load(self.path('run.json'))
-        self.assertEqual(6, again['counts']['total'])
+        self.assertEqual(7, again['counts']['total'])
         self.assertIn('report.html', again['artifacts'])
         self.assertEqual([('f9', 4.0)], [(w['id'], w['duration_s'])
                                          for w in again['faults']])
@@ -233,7 +233,7 @@ class RedactStreamTest(testtools.TestCase):
         recs = {r['id']: r for r in results.parse_file(dst)}
         # the five complete tests, the cut one as a failure, and the
         # parser's own report of the damage
-        self.assertEqual(7, len(recs))
+        self.assertEqual(8, len(recs))
         self.assertEqual('fail', recs['subunit.parser']['status'])
         self.assertIn('never reported', recs[
             'setUpClass (%s)' % fx.CLS]['failure'])

@@ -43,15 +43,12 @@ def sample_doc(**kw):
                 'test_id': fx.CLS + '.test_bad', 'at': t0.isoformat()},
                {'op': 'boot', 'seconds': 0.8, 'cell': 'cell1',
                 'test_id': fx.CLS, 'at': t0.isoformat()}]
-    findings = [{'id': 'blazar-500', 'summary': 'capacity 500',
-                 'test_id': fx.CLS + '.test_known', 'reference': 'LP#1',
-                 'observed': 'token: gAAAAAsecretsecretsecretsecret'}]
     args = dict(
         started_at=t0, finished_at=t0 + datetime.timedelta(seconds=30),
         scenario='multi-cell', inventory=sample_inventory(),
         deploy_timings={'total_s': 60, 'steps': {
             'mariadb': {'start_s': 0, 'duration_s': 5}}},
-        timing_samples=samples, finding_records=findings,
+        timing_samples=samples,
         fault_events=[{'id': 'f1', 'event': 'injected',
                        'at': (t0 + datetime.timedelta(seconds=1))
                        .isoformat(), 'target': 'cell1.db'}],
@@ -83,7 +80,7 @@ class DocumentTest(testtools.TestCase):
         doc = sample_doc()
         self.assertEqual(document.SCHEMA_VERSION, doc['schema_version'])
         self.assertEqual('fail', doc['verdict'])
-        self.assertEqual(6, doc['counts']['total'])
+        self.assertEqual(7, doc['counts']['total'])
         self.assertEqual(30.0, doc['duration_s'])
         self.assertEqual(60, doc['deploy']['total_s'])
         self.assertEqual(1, len(doc['faults']))
@@ -124,7 +121,7 @@ class JUnitTest(testtools.TestCase):
 
     def test_counts(self):
         suite = self.root.find('testsuite')
-        self.assertEqual(('6', '3', '1'), (
+        self.assertEqual(('7', '3', '1'), (
             suite.get('tests'), suite.get('failures'), suite.get('skipped')))
 
     def test_testcase_fields(self):
@@ -156,7 +153,8 @@ class MarkdownTest(testtools.TestCase):
     def test_summary(self):
         md = markdown.render(sample_doc())
         self.assertIn('# cellv2-conformance: FAIL', md)
-        self.assertIn('| 6 | 1 | 2 | 1 | 1 | 1 |', md)
+        self.assertIn('| 7 | 1 | 2 | 1 | 1 | 1 | 0 | 1 |', md)
+        self.assertIn('## Findings no longer reproduced', md)
         self.assertIn('XTest.test_bad', md)
         self.assertIn('**blazar-500**', md)
         self.assertIn('| boot |', md)
@@ -176,6 +174,42 @@ class SelectionTest(testtools.TestCase):
         self.assertEqual(('fail', 'abc'), (r['status'],
                                            r['idempotent_id']))
         self.assertIn('never reported', r['failure'])
+
+    def test_class_setup_failure_is_one_cause(self):
+        fixture = {'id': 'setUpClass (%s)' % fx.CLS, 'status': 'fail',
+                   'details': {'traceback': 'Traceback...\ntempest.lib.'
+                               'exceptions.TimeoutException: host cmp1 '
+                               'never emptied'}}
+        recs = results.parse_bytes(fx.make_stream([fixture]))
+        tests = [fx.CLS + '.test_a[id-1]', fx.CLS + '.test_b[id-2]']
+        doc = document.build(recs, fx.T0, fx.T0, selected=tests,
+                             regex='x')
+        by_id = {r['id']: r for r in doc['results']}
+        self.assertEqual([], doc['selection']['not_run'])
+        self.assertEqual(1, doc['counts']['fail'])
+        self.assertEqual(2, doc['counts']['not_run'])
+        self.assertEqual(2, by_id[fixture['id']]['not_run'])
+        for t in tests:
+            self.assertEqual('not_run', by_id[t]['status'])
+            self.assertIsNone(by_id[t]['failure'])
+            self.assertIn('setUpClass of XTest failed', by_id[t]['reason'])
+            self.assertIn('never emptied', by_id[t]['reason'])
+        self.assertEqual('fail', doc['verdict'])
+        root = junit.build(doc)
+        self.assertEqual('1', root.get('failures'))
+        self.assertEqual('2', root.get('skipped'))
+        md = markdown.render(doc)
+        self.assertEqual(1, md.count('setUpClass'))
+
+    def test_findings_of_the_document(self):
+        doc = sample_doc()
+        outcomes = {(f['id'], f['outcome']) for f in doc['findings']}
+        self.assertEqual({('blazar-500', 'reproduced'),
+                          ('blazar-500', 'not_reproduced')}, outcomes)
+        gone = [r for r in junit.build(doc).iter('testcase')
+                if r.get('name') == 'test_gone'][0]
+        self.assertIsNone(gone.find('failure'))
+        self.assertIn('NO LONGER REPRODUCED', gone.find('system-out').text)
 
     def test_interrupted_run_does_not_invent_failures(self):
         doc = document.build([], fx.T0, fx.T0, selected=['a.B.test_c'],

@@ -2,6 +2,7 @@
 
 import datetime
 import io
+import json
 
 import subunit
 import testtools
@@ -36,6 +37,13 @@ def make_stream(tests, garbage=b''):
     return buf.getvalue()
 
 
+def finding_entry(outcome, observed, strict=False):
+    return {'id': 'blazar-500', 'summary': 'capacity refusal is 500',
+            'reference': 'LP#1', 'cell': None, 'outcome': outcome,
+            'documented': 'HTTP 409', 'deviation': 'HTTP 500',
+            'observed': observed, 'strict': strict}
+
+
 def sample_tests():
     uid = '11111111-2222-4333-8444-555555555555'
     return [
@@ -51,7 +59,13 @@ def sample_tests():
         {'id': '%s.test_known' % CLS, 'status': 'xfail', 'start': 3,
          'duration': 0.5, 'worker': 1,
          'details': {'traceback': 'AssertionError: 409 != 500',
-                     'finding': 'blazar-500: capacity refusal is 500'}},
+                     'finding': json.dumps(finding_entry(
+                         'reproduced',
+                         'token: gAAAAAsecretsecretsecretsecret'))}},
+        {'id': '%s.test_gone' % CLS, 'status': 'success', 'start': 3.5,
+         'duration': 0.3, 'worker': 0,
+         'details': {'finding': json.dumps(finding_entry(
+             'not_reproduced', 'HTTP 409'))}},
         {'id': '%s.test_fixed' % CLS, 'status': 'uxsuccess', 'start': 4,
          'duration': 0.2, 'worker': 0},
         {'id': 'setUpClass (%s)' % CLS, 'status': 'fail', 'start': 5,
@@ -71,7 +85,7 @@ class ResultsTest(testtools.TestCase):
         self.assertEqual(
             {'test_ok': 'success', 'test_bad': 'fail', 'test_skip': 'skip',
              'test_known': 'xfail', 'test_fixed': 'uxsuccess',
-             'setUpClass': 'fail'},
+             'test_gone': 'not_reproduced', 'setUpClass': 'fail'},
             {k: v['status'] for k, v in self.recs.items()})
 
     def test_times_worker_and_tags(self):
@@ -96,6 +110,32 @@ class ResultsTest(testtools.TestCase):
                          self.recs['test_skip']['reason'])
         self.assertIn('blazar-500', self.recs['test_known']['finding'])
 
+    def test_finding_entries(self):
+        known = self.recs['test_known']
+        self.assertEqual('reproduced', known['findings'][0]['outcome'])
+        self.assertNotIn('gAAAAAsecret', known['finding'])
+        gone = self.recs['test_gone']
+        self.assertFalse(gone['strict'])
+        self.assertIn('no longer reproduced', gone['finding'])
+
+    def test_strict_not_reproduced_fails_the_run(self):
+        recs = results.parse_bytes(make_stream([
+            {'id': CLS + '.test_gone', 'status': 'fail',
+             'details': {'finding': json.dumps(finding_entry(
+                 'not_reproduced', 'HTTP 409', strict=True)),
+                 'traceback': 'AssertionError: finding blazar-500 no '
+                              'longer reproduced'}}]))
+        self.assertEqual(('not_reproduced', True),
+                         (recs[0]['status'], recs[0]['strict']))
+        self.assertEqual('fail', results.verdict(recs))
+
+    def test_plain_text_finding_of_an_older_run(self):
+        recs = results.parse_bytes(make_stream([
+            {'id': CLS + '.test_old', 'status': 'xfail',
+             'details': {'finding': 'blazar-500: capacity (LP#1)'}}]))
+        self.assertEqual('xfail', recs[0]['status'])
+        self.assertIn('blazar-500', recs[0]['finding'])
+
     def test_fixture_failure_names_its_class(self):
         fx = self.recs['setUpClass']
         self.assertTrue(fx['fixture'])
@@ -104,14 +144,15 @@ class ResultsTest(testtools.TestCase):
     def test_counts_and_verdict(self):
         recs = list(self.recs.values())
         c = results.counts(recs)
-        self.assertEqual((6, 1, 2, 1, 1, 1), (
+        self.assertEqual((7, 1, 2, 1, 1, 1, 1, 0), (
             c['total'], c['success'], c['fail'], c['skip'], c['xfail'],
-            c['uxsuccess']))
+            c['uxsuccess'], c['not_reproduced'], c['not_run']))
         self.assertEqual('fail', results.verdict(recs))
 
     def test_skips_and_findings_do_not_fail(self):
         recs = [r for r in self.recs.values()
-                if r['status'] in ('success', 'skip', 'xfail')]
+                if r['status'] in ('success', 'skip', 'xfail',
+                                   'not_reproduced')]
         self.assertEqual('pass', results.verdict(recs))
         self.assertEqual('empty', results.verdict([]))
 
