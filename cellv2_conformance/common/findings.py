@@ -226,4 +226,3 @@ def entries(details):
             entry = None
         out.append(entry if isinstance(entry, dict) else {'text': text})
     return out
-

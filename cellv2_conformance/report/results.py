@@ -47,6 +47,8 @@ def failed(rec):
     or a finding no longer reproduced under strict_findings."""
     return rec['status'] in FAILED or (
         rec['status'] == NOT_REPRODUCED and bool(rec.get('strict')))
+
+
 MAX_DETAIL = 20000
 
 _ID = re.compile(r'^(?P<base>[^\[]+?)(?:\[(?P<attrs>[^\]]*)\])?$')
