@@ -116,7 +116,8 @@ class TestBlazarTempestPluginCoexistence(base.FunctionalTest):
             '  "inventory": bool(c.cellv2.inventory),\n'
             '  "strict_findings": c.cellv2.strict_findings,\n'
             '  "catalog_type": c.reservation.catalog_type,\n'
-            '  "lease_end_timeout": c.resource_reservation.lease_end_timeout,\n'
+            '  "lease_end_timeout":\n'
+            '      c.resource_reservation.lease_end_timeout,\n'
             '}))\n')
         p = self._run([sys.executable, '-c', code, conf])
         self.assertEqual(0, p.returncode, p.stdout + p.stderr)
