@@ -503,6 +503,10 @@ def check_conf(cp, path):
             'cellv2_conformance`)' % path)
     if not cp.get('identity', 'uri_v3', fallback='').strip():
         raise SetupError('%s: [identity] uri_v3 is not set' % path)
+    if not cp.get('service_available', 'blazar', fallback='').strip():
+        _say('note: %s does not set [service_available] blazar: it '
+             'defaults to true (the definition blazar-tempest-plugin '
+             'shares); set it to false on a cloud without Blazar' % path)
 
 
 def check_keystone(cp, timeout=15):
