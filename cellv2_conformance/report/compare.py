@@ -28,7 +28,7 @@ from cellv2_conformance.report import document
 from cellv2_conformance.report import results as results_mod
 
 FAILED = results_mod.FAILED
-PASSED = ('success', 'xfail')
+PASSED = ('success', 'xfail', 'not_reproduced')
 STATS = ('p50', 'p95')
 DEFAULT_THRESHOLD = 1.2
 DEFAULT_MIN_DELTA_S = 0.1
@@ -95,7 +95,7 @@ def _entry(old, new):
             'cells': (new or {}).get('cells') or (old or {}).get('cells')
             or [],
             'detail': results_mod.headline((new or {}).get('failure'))
-            if new and new['status'] in FAILED else
+            if new and results_mod.failed(new) else
             ((new or {}).get('reason') or '')}
 
 
@@ -112,18 +112,19 @@ def compare_checks(old_results, new_results):
         e = _entry(a, b)
         if a is None:
             out['added'].append(e)
-            if b['status'] in FAILED:
+            if results_mod.failed(b):
                 out['newly_failing'].append(e)
             continue
         if b is None:
             out['removed'].append(e)
             continue
         sa, sb = a['status'], b['status']
-        if sb in FAILED and sa not in FAILED:
+        fa, fb = results_mod.failed(a), results_mod.failed(b)
+        if fb and not fa:
             out['newly_failing'].append(e)
-        elif sa in FAILED and sb in FAILED:
+        elif fa and fb:
             out['still_failing'].append(e)
-        elif sa in FAILED and sb in PASSED:
+        elif fa and sb in PASSED:
             out['newly_passing'].append(e)
         elif sa != sb and sb == 'skip':
             out['newly_skipped'].append(e)
@@ -138,6 +139,8 @@ def compare_checks(old_results, new_results):
 def _finding_pairs(findings):
     pairs = {}
     for f in findings or []:
+        if f.get('outcome') == 'not_reproduced':
+            continue        # the cloud behaved as documented: not kept
         key = (str(f.get('id')), f.get('cell') or '-')
         rec = pairs.setdefault(key, {
             'id': f.get('id'), 'cell': f.get('cell'),
