@@ -151,7 +151,12 @@ class CliPiecesTest(testtools.TestCase):
         failed = [ln for ln in lines if re.match(
             r'\{\d+\} (.*?) \[[\d\.]+s\] \.\.\. FAILED', ln)]
         self.assertEqual(3, len(failed))
-        self.assertIn('SKIPPED: expected_cells < 2', '\n'.join(lines))
+        text = '\n'.join(lines)
+        self.assertIn('SKIPPED: expected_cells < 2', text)
+        self.assertIn('test_known [0.500s] ... ok (known finding): '
+                      'blazar-500', text)
+        self.assertIn('test_gone [0.300s] ... ok (finding no longer '
+                      'reproduced): blazar-500', text)
 
     def test_exit_codes(self):
         code = run_cmd._exit_code
