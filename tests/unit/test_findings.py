@@ -194,3 +194,45 @@ class TestReportRecord(testtools.TestCase):
         entry = json.JSONDecoder().raw_decode(
             data[start:].decode('utf-8', 'replace'))[0]
         self.assertEqual('reproduced', entry['outcome'])
+
+
+class TestFindingSites(testtools.TestCase):
+    """Every finding site in the checks names a module-level Finding that
+    states both the documented and the expected observation."""
+
+    def test_every_site_states_its_exact_observation(self):
+        import ast
+        import os
+        import sys
+        root = os.path.join(os.path.dirname(__file__), '..', '..')
+        sys.path.insert(0, os.path.join(root, 'tools'))
+        self.addCleanup(sys.path.remove, os.path.join(root, 'tools'))
+        import gen_catalogue
+        tests_dir = os.path.join(root, 'cellv2_conformance', 'tests')
+        sites, ids = [], set()
+        for dirpath, _, files in os.walk(tests_dir):
+            for fn in sorted(f for f in files if f.endswith('.py')):
+                path = os.path.join(dirpath, fn)
+                with open(path) as f:
+                    tree = ast.parse(f.read())
+                defs = gen_catalogue._finding_defs(tree)
+                for node in ast.walk(tree):
+                    if not isinstance(node, ast.Call):
+                        continue
+                    name = getattr(node.func, 'attr', None)
+                    self.assertNotEqual('nonconformance', name, path)
+                    if name != 'check' or getattr(
+                            node.func.value, 'id', None) != 'findings':
+                        continue
+                    arg = node.args[1]
+                    self.assertIsInstance(arg, ast.Name, path)
+                    self.assertIn(arg.id, defs, '%s: %s is not a module-'
+                                  'level findings.Finding' % (path, arg.id))
+                    fid, _, documented, deviation = defs[arg.id]
+                    self.assertNotIn('?', (documented, deviation), fid)
+                    sites.append(fid)
+                    ids.add(fid)
+        self.assertEqual(11, len(ids), sorted(ids))
+        # one call per finding (capacity and transitional status: in a
+        # helper shared by several tests)
+        self.assertEqual(11, len(sites), sites)
