@@ -232,7 +232,7 @@ class TestFindingSites(testtools.TestCase):
                     self.assertNotIn('?', (documented, deviation), fid)
                     sites.append(fid)
                     ids.add(fid)
-        self.assertEqual(11, len(ids), sorted(ids))
-        # one call per finding (capacity and transitional status: in a
-        # helper shared by several tests)
-        self.assertEqual(11, len(sites), sites)
+        # 11 findings at 11 call sites today (capacity and transitional
+        # status sit in helpers shared by several tests)
+        self.assertGreaterEqual(len(ids), 11, sorted(ids))
+        self.assertGreaterEqual(len(sites), len(ids), sites)
