@@ -80,7 +80,8 @@ class Inventory:
         for c in self.cells:
             redact.register(*(urllib.parse.urlsplit(u).password for u in (
                 c.database, c.transport, c.readonly_database) if u))
-        for part in (data.get('api') or {}, data.get('cell0') or {}):
+        for part in (data.get('api') or {}, data.get('cell0') or {},
+                     data.get('placement') or {}, data.get('blazar') or {}):
             redact.register(*(urllib.parse.urlsplit(u).password for u in (
                 part.get('database'), part.get('readonly_database'),
                 part.get('transport')) if u))

@@ -218,7 +218,10 @@ def nova_common(layout):
         'glance': _auth(layout, 'glance', {
             'region_name': REGION, 'valid_interfaces': 'public'}),
         'neutron': _auth(layout, 'neutron', {'region_name': REGION}),
-        'service_user': {'send_service_user_token': False},
+        # Required since nova 2023.1 (`nova-status upgrade check` fails
+        # without it): nova's calls to other services carry its token.
+        'service_user': _auth(layout, 'nova',
+                              {'send_service_user_token': True}),
         'oslo_concurrency': {'lock_path': layout.path('nova', 'locks')},
         'oslo_messaging_rabbit': {'heartbeat_timeout_threshold': 0},
         'oslo_messaging_notifications': {'driver': 'noop'},

@@ -104,10 +104,16 @@ def inventory(d):
                'user': d.mq_user, 'password': d.mq_password,
                'vhosts': {'api': d.vhost_prefix + 'nova_api'}},
         'services': {n: svc(n) for n in sorted(procs)},
+        # Read by the consistency audit (SELECT only).
+        'placement': {'readonly_database': _swap_user(
+            L.db_urls['placement'], d.ro_user, d.ro_password)},
         'blazar': {'enabled': sc.blazar_enabled, 'freepool': 'freepool',
                    'reservable_hosts': list(sc.reservable_hosts),
                    'nova_client_version': sc.blazar.get(
-                       'nova_client_version')},
+                       'nova_client_version'),
+                   'readonly_database': _swap_user(
+                       L.db_urls['blazar'], d.ro_user, d.ro_password)
+                   if sc.blazar_enabled else None},
         'image_id': getattr(d, 'image_id', None),
         'flavors': ['c1', 'c2'],
         'faults_journal': L.path('faults.jsonl'),
