@@ -141,12 +141,14 @@ def build_parser():
     sp = sub.add_parser('scenarios', help='list the bundled scenarios')
     sp.set_defaults(func=cmd_scenarios)
 
+    from cellv2_conformance.cmd import audit as audit_cmd
     from cellv2_conformance.cmd import fault as fault_cmd
     from cellv2_conformance.cmd import report as report_cmd
     from cellv2_conformance.cmd import run as run_cmd
     run_cmd.add_parsers(sub, wd)
     report_cmd.add_parsers(sub)
     fault_cmd.add_parsers(sub, wd)
+    audit_cmd.add_parsers(sub)
     _with_exit_codes(p)
     shell.add_global_args_everywhere(p)
     return p

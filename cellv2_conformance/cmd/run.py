@@ -27,6 +27,7 @@ import threading
 
 import testtools
 
+from cellv2_conformance.cmd import audit as audit_cmd
 from cellv2_conformance.cmd import shell
 from cellv2_conformance import redact
 from cellv2_conformance.report import bundle
@@ -447,6 +448,7 @@ def cmd_run(args):
                 tempest_rc = run_tempest(
                     conf, os.path.join(workdir, 'tempest'), args.regex,
                     args.concurrency, report_dir)
+                audit_cmd.audit_into_report(report_dir, inv)
         except KeyboardInterrupt:
             interrupted = True
             error = 'interrupted'
@@ -661,6 +663,7 @@ def cmd_validate(args):
                     len(selected), args.regex))
                 tempest_rc = run_tempest(conf, workspace, args.regex,
                                          args.concurrency, report_dir)
+                audit_cmd.audit_into_report(report_dir, inv)
             except KeyboardInterrupt:
                 interrupted = True
                 error = 'interrupted'

@@ -27,6 +27,7 @@ import subunit
 import testtools
 
 from cellv2_conformance import redact
+from cellv2_conformance.report import consistency
 from cellv2_conformance.report import document
 from cellv2_conformance.report import html as html_mod
 from cellv2_conformance.report import junit
@@ -39,7 +40,7 @@ RUN_JSON = 'run.json'
 SUBUNIT = 'results.subunit'
 SELECTED = 'selected-tests.txt'
 COPIES = ('tempest.log', 'tempest-stderr.log', 'timings.jsonl',
-          'faults.jsonl', 'deploy-timings.json')
+          'faults.jsonl', 'deploy-timings.json', consistency.FILE)
 
 
 def copy_redacted(src, dst, offset=0):
@@ -154,7 +155,20 @@ def build(report_dir, started, finished, mode, scenario=None,
         regex=regex)
     if inventory is None and topology is not None:
         doc['environment']['topology'] = topology
+    _with_consistency(doc, report_dir)
     return doc
+
+
+def _with_consistency(doc, report_dir):
+    """The audit's records (consistency.json), when the run audited;
+    an ``audit`` run's verdict is the audit's."""
+    cons = load_json(os.path.join(report_dir, consistency.FILE))
+    if cons is None:
+        return
+    doc['consistency'] = redact.data(cons)
+    if doc.get('mode') == 'audit':
+        doc['verdict'] = ('error' if cons.get('error') else
+                          'pass' if cons.get('consistent') else 'fail')
 
 
 def render(report_dir, doc):

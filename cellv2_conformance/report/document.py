@@ -5,7 +5,7 @@ Top-level keys (schema_version 1.x; additions bump the minor version)::
 
     schema_version, harness {name, version, git_sha, command},
     started_at, finished_at, duration_s (UTC, RFC 3339),
-    mode ("run" | "validate"), verdict ("pass" | "fail" | "empty" |
+    mode ("run" | "validate" | "audit"), verdict ("pass" | "fail" | "empty" |
     "error"), error (one line, when the run could not complete),
     counts {success, fail, skip, xfail, uxsuccess, not_reproduced,
     not_run, total},
@@ -13,7 +13,10 @@ Top-level keys (schema_version 1.x; additions bump the minor version)::
     deploy {total_s, steps {name: {start_s, duration_s}}},
     results [per test, see report.results],
     timings {requests, operations, fault_windows},
-    faults [windows], findings [records], artifacts {name: file}
+    faults [windows], findings [records], artifacts {name: file},
+    consistency {consistent, count, cells, families [{family, compares,
+    status, count, records [{family, object, cell, stores, problem,
+    repair}]}], timings, nova_status} (1.1, when the cloud was audited)
 
 Nothing secret goes in: endpoints are written without their user
 information and every string passes through :mod:`cellv2_conformance.redact`.
@@ -32,7 +35,7 @@ from cellv2_conformance.report import results as results_mod
 from cellv2_conformance.timing import aggregate
 from cellv2_conformance.timing import requests as requests_mod
 
-SCHEMA_VERSION = '1.0'
+SCHEMA_VERSION = '1.1'
 PACKAGES = ('cellv2-conformance', 'tempest', 'nova', 'blazar', 'placement',
             'keystone', 'glance', 'neutron', 'python-subunit')
 

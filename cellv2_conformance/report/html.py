@@ -9,6 +9,7 @@ aggregates)."""
 import datetime
 
 from cellv2_conformance import redact
+from cellv2_conformance.report import consistency
 from cellv2_conformance.report import results as results_mod
 from cellv2_conformance.report import svg
 from cellv2_conformance.timing import aggregate
@@ -192,6 +193,7 @@ class Page:
         self.add('<nav>%s</nav>' % ''.join(
             '<a href="#%s">%s</a>' % (a, t) for a, t in (
                 ('findings', 'Findings'), ('failures', 'Failures'),
+                ('consistency', 'Consistency'),
                 ('cells', 'Cells x operations'), ('latency', 'Latency'),
                 ('timeline', 'Timeline'), ('deploy', 'Deploy'),
                 ('slowest', 'Slowest'), ('requests', 'Requests'),
@@ -556,6 +558,7 @@ class Page:
         self.banner()
         self.findings()
         self.failures()
+        consistency.html_section(self)
         self.cells_matrix()
         self.latency()
         self.timeline()

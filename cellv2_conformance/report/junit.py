@@ -15,6 +15,7 @@ class and the cause (the setUpClass record is the one failure).
 import re
 import xml.etree.ElementTree as ET
 
+from cellv2_conformance.report import consistency
 from cellv2_conformance.report import results as results_mod
 
 _ILLEGAL = re.compile('[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]')
@@ -141,6 +142,7 @@ def build(doc):
             if text:
                 lines += ['', text]
             out.text = _clean('\n'.join(lines))
+    consistency.junit_suite(root, doc)
     ET.indent(root)
     return root
 
