@@ -158,9 +158,12 @@ def run(inv, families=None, confirm=True, with_status=True, with_mq=True):
     elif 'message-queue' in want:
         found.skip('message-queue', 'RabbitMQ inspection not asked for')
     if with_status and 'nova-status' in want:
-        status = external.nova_status(inv, found)
+        status = external.nova_status(inv, found, ix)
     elif 'nova-status' in want:
         found.skip('nova-status', 'nova-status not asked for')
+    for name in FAMILIES:
+        if name not in want:
+            found.skip(name, 'not selected')
     timings = {'read_s': round(t_read, 2), 'judge_s': round(t_judge, 2),
                'total_s': round(time.monotonic() - t0, 2)}
     return Result(found, status, timings, cells)

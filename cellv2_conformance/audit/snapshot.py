@@ -89,8 +89,8 @@ CELL_QUERIES = {
     'deleted_instances': 'SELECT uuid FROM instances WHERE deleted != 0',
     'services': 'SELECT host, `binary`, disabled, forced_down, version '
                 'FROM services WHERE deleted = 0',
-    'compute_nodes': 'SELECT id, uuid, host, hypervisor_hostname, mapped '
-                     'FROM compute_nodes WHERE deleted = 0',
+    'compute_nodes': 'SELECT id, uuid, host, hypervisor_hostname, mapped, '
+                     'hypervisor_type FROM compute_nodes WHERE deleted = 0',
     # Terminal statuses as `nova-manage placement audit` reads them.
     'migrations': 'SELECT uuid, instance_uuid, source_compute, '
                   'dest_compute, source_node, dest_node, dest_compute_id, '
