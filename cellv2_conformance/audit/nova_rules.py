@@ -335,8 +335,12 @@ def migrations(ix, out):
                                      mig.dest_node),
                         'manual: UPDATE migrations SET dest_compute_id=%d'
                         % node.id)
-            if (inst is not None and inst.task_state is None and
-                    inst.vm_state != 'resized'):
+            if mig.cross_cell_move:
+                # judge the copy users see (hidden=0), wherever it is
+                seen = ix.visible(mig.instance_uuid)
+                inst = seen[0][1] if seen else None
+            if (inst is not None and not inst.hidden and
+                    inst.task_state is None and inst.vm_state != 'resized'):
                 out.add(fam, obj, cell, stores,
                         'migration is %s (%s) but instance %s is idle '
                         '(vm_state %s, no task): it holds a placement '
