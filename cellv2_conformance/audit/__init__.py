@@ -21,6 +21,7 @@ from cellv2_conformance.audit import cell_rules
 from cellv2_conformance.audit import external
 from cellv2_conformance.audit import index
 from cellv2_conformance.audit import nova_rules
+from cellv2_conformance.audit import placement_api
 from cellv2_conformance.audit import placement_rules
 from cellv2_conformance.audit import records
 from cellv2_conformance.audit import snapshot
@@ -108,7 +109,8 @@ def judge(snap, inv, families=None):
         for f in ('placement-allocations', 'placement-providers',
                   'placement-aggregates'):
             out.skip(f, 'the inventory names no placement database '
-                        '(placement.readonly_database)')
+                        '(placement.readonly_database) and no tempest.conf '
+                        'was given for the placement API')
     blazar_families = ('blazar-hosts', 'blazar-freepool',
                        'blazar-aggregates')
     if snap.blazar is not None:
@@ -126,15 +128,26 @@ def judge(snap, inv, families=None):
     return out, ix
 
 
-def _take(inv):
+def _take(inv, tempest_conf=None):
+    def from_api():
+        try:
+            return placement_api.read(tempest_conf)
+        except placement_api.PlacementAPIError as e:
+            raise snapshot.StoreError('placement API: %s' % e)
     try:
-        return snapshot.take(inv)
+        return snapshot.take(inv, placement_api=from_api if tempest_conf
+                             is not None else None)
     except snapshot.StoreError as e:
         raise AuditError('cannot audit: %s' % e)
 
 
-def run(inv, families=None, confirm=True, with_status=True, with_mq=True):
+def run(inv, families=None, confirm=True, with_status=True, with_mq=True,
+        tempest_conf=None):
     """Audit the cloud of inventory ``inv``; returns a :class:`Result`.
+
+    ``tempest_conf``: a parsed tempest.conf (configparser) whose admin
+    reads placement through its API when the inventory names no placement
+    database.
 
     ``confirm``: re-read every store once more when the first reading
     found something and keep only the records both readings show (a
@@ -142,14 +155,14 @@ def run(inv, families=None, confirm=True, with_status=True, with_mq=True):
     """
     want = set(families or FAMILIES)
     t0 = time.monotonic()
-    snap = _take(inv)
+    snap = _take(inv, tempest_conf)
     t_read = time.monotonic() - t0
     found, ix = judge(snap, inv, want)
     t_judge = time.monotonic() - t0 - t_read
     cells = [s.name for s in snap.sources]
     del snap
     if confirm and found.records:
-        again, ix = judge(_take(inv), inv, want)
+        again, ix = judge(_take(inv, tempest_conf), inv, want)
         keys = {r.key for r in again.records}
         found.records = [r for r in found.records if r.key in keys]
     status = []

@@ -119,7 +119,17 @@ def allocations(ix, pl, out):
             if node is None:
                 continue                 # reported by instance-hosts
             _instance_alloc(ix, pl, out, cell, row, node)
-    # 3. consumer owner = instance owner
+    # 3. every allocation has its consumer row (read from the database
+    #    only; placement's blocker migration b5c396305c25 refuses to
+    #    upgrade otherwise)
+    if pl.consumers:
+        for consumer in sorted(set(pl.alloc) - set(pl.consumers)):
+            out.add(fam, consumer, '', ('placement allocations',
+                                        'placement consumers'),
+                    'allocations without a consumer row (placement\'s '
+                    'upgrade blocker b5c396305c25)',
+                    'placement-manage db online_data_migrations')
+    # 4. consumer owner = instance owner
     for uuid, copies in ix.live.items():
         c = pl.consumers.get(uuid)
         if c is None or uuid not in pl.alloc:
@@ -208,6 +218,12 @@ def providers(ix, pl, out):
                          other.uuid, other.uuid, host)) if other else
                     'restart nova-compute on %s' % host)
     for rp in pl.data['providers']:
+        if rp.root_provider_id is None and pl.data.get('version'):
+            out.add(fam, rp.name, '', ('placement resource_providers',
+                                       'placement schema'),
+                    'provider %s has no root_provider_id (placement\'s '
+                    'upgrade blocker 611cd6dffd7b)' % rp.uuid,
+                    'placement-manage db online_data_migrations')
         if rp.parent_provider_id is not None:
             continue
         if not pl.inv_classes.get(rp.id, set()) & {'VCPU', 'MEMORY_MB'}:

@@ -214,9 +214,11 @@ def cell_sources(inv, cell_mappings):
     return out
 
 
-def take(inv, workers=4):
+def take(inv, workers=4, placement_api=None):
     """Read every store once.  Raises StoreError naming the store that
-    could not be read."""
+    could not be read.  ``placement_api``: a callable returning the
+    placement tables from the REST API, used when the inventory names no
+    placement database."""
     snap = Snapshot()
     api_url = api_reader(inv)
     if not api_url:
@@ -235,6 +237,8 @@ def take(inv, workers=4):
         if pl_url:
             jobs[ex.submit(_read, pl_url, 'placement database',
                            _store(PLACEMENT_QUERIES))] = '@placement'
+        elif placement_api is not None:
+            jobs[ex.submit(placement_api)] = '@placement'
         bz = inv.blazar
         bz_url = bz.get('readonly_database') or bz.get('database')
         if bz_url and bz.get('enabled', True):

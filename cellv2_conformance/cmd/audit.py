@@ -76,9 +76,10 @@ def cmd_audit(args):
     started = document.utcnow()
     try:
         inv = inventory_mod.load(args.inventory)
+        conf = None
         if args.tempest_conf:
             from cellv2_conformance.cmd import run as run_cmd
-            run_cmd.read_conf(args.tempest_conf)
+            conf = run_cmd.read_conf(args.tempest_conf)
         unknown = set(args.family or ()) - set(audit.FAMILIES)
         if unknown:
             raise inventory_mod.InventoryError(
@@ -88,7 +89,8 @@ def cmd_audit(args):
         _say('auditing %d cell(s) of %s (read-only)' % (len(inv.cells),
                                                         inv.path))
         result = audit.run(inv, families=args.family,
-                           with_status=not args.no_nova_status)
+                           with_status=not args.no_nova_status,
+                           tempest_conf=conf)
     except (inventory_mod.InventoryError, audit.AuditError) as e:
         _err(str(e))
         return 2
@@ -131,8 +133,9 @@ def add_parsers(sub):
                     help='cells inventory (read-only database URLs are '
                          'used when given)')
     sp.add_argument('--tempest-conf',
-                    help='tempest.conf of the cloud (checked for '
-                         'readability; credentials for API-side checks)')
+                    help='tempest.conf of the cloud: its admin reads '
+                         'placement through the API when the inventory '
+                         'names no placement database')
     sp.add_argument('--report-dir', help='also write run.json, '
                     'junit.xml, report.html, summary.md there')
     sp.add_argument('--family', action='append',

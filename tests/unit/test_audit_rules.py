@@ -122,6 +122,15 @@ def healthy():
     return snap
 
 
+def add_alloc(snap, consumer):
+    """VCPU=1 on h1's provider for ``consumer``, with its consumer row."""
+    pl = snap.placement
+    pl['allocations'].append(pl['allocations'][0]._replace(
+        consumer_id=consumer))
+    if consumer not in {c.uuid for c in pl['consumers']}:
+        pl['consumers'].append(pl['consumers'][0]._replace(uuid=consumer))
+
+
 INV = inventory.Inventory({'version': 1, 'cells': [
     {'name': 'cell1', 'uuid': C1, 'database': 'mysql://x@db1/c1',
      'transport': 'rabbit://n:p@mq:5672/c1'},
@@ -172,8 +181,7 @@ class TestRules(testtools.TestCase):
         snap.cells['cell1']['migrations'].append(
             mig('mmmm', I1, 'h1', 'h1', status='finished'))
         # the migration holds the source allocation
-        snap.placement['allocations'].append(snap.placement[
-            'allocations'][0]._replace(consumer_id='mmmm'))
+        add_alloc(snap, 'mmmm')
         self.assertEqual([], self.judge(snap))
 
     def test_deleted_instance_queued_for_delete_is_clean(self):
@@ -234,8 +242,7 @@ class TestRules(testtools.TestCase):
 
     def test_cell0_instance_holding_allocations(self):
         snap = healthy()
-        snap.placement['allocations'].append(snap.placement[
-            'allocations'][0]._replace(consumer_id=I0))
+        add_alloc(snap, I0)
         self.assertOnly(self.judge(snap), 'placement-allocations', I0,
                         'cell0')
 
@@ -294,13 +301,21 @@ class TestRules(testtools.TestCase):
         first.api['instance_mappings'][0] = first.api['instance_mappings'][
             0]._replace(cell_id=3)
         snaps = [first, second]
-        self.patch(snapshot, 'take', lambda inv: snaps.pop(0))
+        self.patch(snapshot, 'take', lambda inv, **kw: snaps.pop(0))
         result = audit.run(INV, with_status=False, with_mq=False)
         self.assertEqual([], result.records)
         self.assertEqual([], snaps)
 
+    def test_allocation_without_consumer_row(self):
+        snap = healthy()
+        snap.placement['consumers'] = [
+            c for c in snap.placement['consumers'] if c.uuid != I1]
+        recs = self.judge(snap)
+        self.assertOnly(recs, 'placement-allocations', I1, '')
+        self.assertIn('online_data_migrations', recs[0].repair)
+
     def test_store_error_is_audit_error(self):
-        def boom(inv):
+        def boom(inv, **kw):
             raise snapshot.StoreError('cell cell2 database: cannot connect')
         self.patch(snapshot, 'take', boom)
         e = self.assertRaises(audit.AuditError, audit.run, INV)
@@ -311,7 +326,7 @@ class TestRules(testtools.TestCase):
         snap.api['instance_mappings'][0] = snap.api['instance_mappings'][
             0]._replace(cell_id=3)
         snaps = [snap, copy.deepcopy(snap)]
-        self.patch(snapshot, 'take', lambda inv: snaps.pop(0))
+        self.patch(snapshot, 'take', lambda inv, **kw: snaps.pop(0))
         d = audit.run(INV, with_status=False, with_mq=False).to_dict()
         self.assertFalse(d['consistent'])
         fam = [f for f in d['families'] if f['family'] ==

@@ -1,0 +1,108 @@
+"""Placement through its REST API, for clouds whose inventory names no
+placement database: the admin credentials of a tempest.conf, GET only, a
+few requests per resource provider (never per instance).
+
+Returns the same shape as the placement part of a snapshot; consumers'
+owners are not listed by the API per provider, so the owner comparison is
+left out (``consumers`` is empty).
+"""
+
+import collections
+
+import requests
+
+from cellv2_conformance import redact
+
+MICROVERSION = 'placement 1.14'     # root/parent provider uuids
+
+
+class PlacementAPIError(RuntimeError):
+    pass
+
+
+def _token(cp, timeout):
+    uri = cp.get('identity', 'uri_v3', fallback='').rstrip('/')
+    user = cp.get('auth', 'admin_username', fallback='')
+    password = cp.get('auth', 'admin_password', fallback='')
+    if not (uri and user and password):
+        raise PlacementAPIError('tempest.conf has no [identity] uri_v3 or '
+                                '[auth] admin credentials for placement')
+    redact.register(password)
+    domain = cp.get('auth', 'admin_domain_name', fallback='') or 'Default'
+    project = cp.get('auth', 'admin_project_name', fallback='') or 'admin'
+    body = {'auth': {'identity': {'methods': ['password'], 'password': {
+        'user': {'name': user, 'password': password,
+                 'domain': {'name': domain}}}},
+        'scope': {'project': {'name': project, 'domain': {'name': domain}}}}}
+    try:
+        r = requests.post(uri + '/auth/tokens', json=body, timeout=timeout)
+    except requests.RequestException as e:
+        raise PlacementAPIError('keystone at %s is unreachable: %s' % (
+            uri, type(e).__name__))
+    if r.status_code != 201:
+        raise PlacementAPIError('keystone at %s refused the tempest.conf '
+                                'admin (HTTP %d)' % (uri, r.status_code))
+    for svc in r.json()['token'].get('catalog', []):
+        if svc['type'] == 'placement':
+            eps = [e['url'] for e in svc['endpoints']
+                   if e['interface'] == 'public'] or [
+                       e['url'] for e in svc['endpoints']]
+            return r.headers['X-Subject-Token'], eps[0].rstrip('/')
+    raise PlacementAPIError('keystone\'s catalog has no placement endpoint')
+
+
+def read(cp, timeout=30):
+    token, url = _token(cp, timeout)
+    session = requests.Session()
+    session.headers.update({'X-Auth-Token': token,
+                            'OpenStack-API-Version': MICROVERSION})
+
+    def get(path):
+        try:
+            r = session.get(url + path, timeout=timeout)
+        except requests.RequestException as e:
+            raise PlacementAPIError('placement at %s is unreachable: %s' % (
+                url, type(e).__name__))
+        if r.status_code != 200:
+            raise PlacementAPIError('GET %s%s -> HTTP %d' % (
+                url, path, r.status_code))
+        return r.json()
+
+    Provider = collections.namedtuple('Providers', 'id uuid name '
+                                      'root_provider_id parent_provider_id')
+    Klass = collections.namedtuple('Classes', 'id name')
+    Alloc = collections.namedtuple('Allocations', 'consumer_id '
+                                   'resource_provider_id resource_class_id '
+                                   'used')
+    InvClass = collections.namedtuple('InventoryClasses',
+                                      'resource_provider_id '
+                                      'resource_class_id')
+    Agg = collections.namedtuple('ProviderAggregates',
+                                 'resource_provider_id uuid')
+    rps = get('/resource_providers')['resource_providers']
+    ids = {rp['uuid']: i + 1 for i, rp in enumerate(rps)}
+    classes = [c['name'] for c in get('/resource_classes')[
+        'resource_classes']]
+    cid = {name: i for i, name in enumerate(classes)}
+    out = {'version': None, 'consumers': [],
+           'classes': [Klass(i, n) for n, i in cid.items()],
+           'providers': [Provider(ids[rp['uuid']], rp['uuid'], rp['name'],
+                                  ids.get(rp.get('root_provider_uuid')),
+                                  ids.get(rp.get('parent_provider_uuid')))
+                         for rp in rps],
+           'allocations': [], 'inventory_classes': [],
+           'provider_aggregates': []}
+    for rp in rps:
+        pid = ids[rp['uuid']]
+        allocs = get('/resource_providers/%s/allocations' % rp['uuid'])
+        for consumer, a in allocs['allocations'].items():
+            for rc, used in a['resources'].items():
+                out['allocations'].append(Alloc(consumer, pid,
+                                                cid.get(rc, -1), used))
+        inv = get('/resource_providers/%s/inventories' % rp['uuid'])
+        for rc in inv['inventories']:
+            out['inventory_classes'].append(InvClass(pid, cid.get(rc, -1)))
+        for agg in get('/resource_providers/%s/aggregates' % rp['uuid'])[
+                'aggregates']:
+            out['provider_aggregates'].append(Agg(pid, agg))
+    return out
