@@ -20,11 +20,17 @@ class Placement:
         self.rc = {c.id: c.name for c in data['classes']}
         # consumer -> {rp uuid: {class: used}}
         self.alloc = {}
+        rc = self.rc
         for a in data['allocations']:
             rp = self.rp.get(a.resource_provider_id)
-            per_rp = self.alloc.setdefault(a.consumer_id, {})
-            per_rp.setdefault(rp.uuid if rp else '?', {})[
-                self.rc.get(a.resource_class_id, '?')] = a.used
+            amounts = self.alloc.setdefault(a.consumer_id, {}).setdefault(
+                rp.uuid if rp else '?', {})
+            if hasattr(a, 'amounts'):         # "class id=used,..." (SQL)
+                for part in a.amounts.split(','):
+                    cid, used = part.split('=')
+                    amounts[rc.get(int(cid), '?')] = int(used)
+            else:                             # one row per class (API)
+                amounts[rc.get(a.resource_class_id, '?')] = a.used
         self.consumers = {c.uuid: c for c in data['consumers']}
         self.inv_classes = {}
         for r in data['inventory_classes']:
@@ -36,9 +42,17 @@ class Placement:
 
 
 def _flavor_amounts(ix, row):
-    """{class: amount} the flavor of ``row`` asks on the compute node, or
-    None when unknown; DISK_GB as (with root, without root) for
-    boot-from-volume."""
+    """({class: amount}, {DISK_GB with root, without root (boot from
+    volume)}) the flavor of ``row`` asks on its compute node (memoized:
+    a cloud has few flavors)."""
+    key = (row.instance_type_id, row.vcpus, row.memory_mb, row.root_gb,
+           row.ephemeral_gb)
+    if key not in ix.amounts:
+        ix.amounts[key] = _amounts(ix, row)
+    return ix.amounts[key]
+
+
+def _amounts(ix, row):
     flavor = ix.flavors.get(row.instance_type_id)
     swap = flavor.swap if flavor else 0
     want = {'VCPU': row.vcpus, 'MEMORY_MB': row.memory_mb}
@@ -65,7 +79,7 @@ def _flavor_amounts(ix, row):
 def allocations(ix, pl, out):
     fam = 'placement-allocations'
     ix.flavors = {f.id: f for f in ix.snap.api['flavors']}
-    ix.extra_specs = {}
+    ix.extra_specs, ix.amounts = {}, {}
     for s in ix.snap.api['flavor_extra_specs']:
         ix.extra_specs.setdefault(s.flavor_id, {})[s.key] = s.value
     # 1. every consumer holding allocations is a live instance or an

@@ -104,9 +104,12 @@ PLACEMENT_QUERIES = {
     'providers': 'SELECT id, uuid, name, root_provider_id, '
                  'parent_provider_id FROM resource_providers',
     'classes': 'SELECT id, name FROM resource_classes',
-    # One row per consumer, provider, class (allocations are hard-deleted).
+    # One row per consumer and provider, "class=used,..." (a third of the
+    # rows and fields of the raw table: pymysql parses every field).
     'allocations': 'SELECT consumer_id, resource_provider_id, '
-                   'resource_class_id, used FROM allocations',
+                   'GROUP_CONCAT(resource_class_id, \'=\', used) AS amounts '
+                   'FROM allocations GROUP BY consumer_id, '
+                   'resource_provider_id',
     'consumers': 'SELECT c.uuid, p.external_id AS project, u.external_id '
                  'AS user FROM consumers c JOIN projects p ON p.id = '
                  'c.project_id JOIN users u ON u.id = c.user_id',

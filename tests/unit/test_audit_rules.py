@@ -306,6 +306,22 @@ class TestRules(testtools.TestCase):
         self.assertEqual([], result.records)
         self.assertEqual([], snaps)
 
+    def test_allocations_grouped_by_sql_are_read_alike(self):
+        snap = healthy()
+        grouped = {}
+        for a in snap.placement['allocations']:
+            grouped.setdefault((a.consumer_id, a.resource_provider_id),
+                               []).append('%d=%d' % (a.resource_class_id,
+                                                     a.used))
+        snap.placement['allocations'] = [
+            nt('Allocations', consumer_id=c, resource_provider_id=rp,
+               amounts=','.join(v)) for (c, rp), v in grouped.items()]
+        self.assertEqual([], self.judge(snap))
+        snap.placement['allocations'][0] = snap.placement['allocations'][
+            0]._replace(amounts='0=2,1=128,2=1')
+        self.assertOnly(self.judge(snap), 'placement-allocations', I1,
+                        'cell1')
+
     def test_allocation_without_consumer_row(self):
         snap = healthy()
         snap.placement['consumers'] = [
