@@ -9,9 +9,9 @@ left out (``consumers`` is empty).
 
 import collections
 
-import requests
+from keystoneauth1 import exceptions as ks_exceptions
 
-from cellv2_conformance import redact
+from cellv2_conformance.common import keystone
 
 MICROVERSION = 'placement 1.14'     # root/parent provider uuids
 
@@ -20,49 +20,40 @@ class PlacementAPIError(RuntimeError):
     pass
 
 
-def _token(cp, timeout):
+def _session(cp, timeout):
     uri = cp.get('identity', 'uri_v3', fallback='').rstrip('/')
     user = cp.get('auth', 'admin_username', fallback='')
     password = cp.get('auth', 'admin_password', fallback='')
     if not (uri and user and password):
         raise PlacementAPIError('tempest.conf has no [identity] uri_v3 or '
                                 '[auth] admin credentials for placement')
-    redact.register(password)
     domain = cp.get('auth', 'admin_domain_name', fallback='') or 'Default'
     project = cp.get('auth', 'admin_project_name', fallback='') or 'admin'
-    body = {'auth': {'identity': {'methods': ['password'], 'password': {
-        'user': {'name': user, 'password': password,
-                 'domain': {'name': domain}}}},
-        'scope': {'project': {'name': project, 'domain': {'name': domain}}}}}
+    session = keystone.password_session(
+        uri, user, password, project, user_domain_name=domain,
+        project_domain_name=domain, timeout=timeout)
     try:
-        r = requests.post(uri + '/auth/tokens', json=body, timeout=timeout)
-    except requests.RequestException as e:
-        raise PlacementAPIError('keystone at %s is unreachable: %s' % (
-            uri, type(e).__name__))
-    if r.status_code != 201:
-        raise PlacementAPIError('keystone at %s refused the tempest.conf '
-                                'admin (HTTP %d)' % (uri, r.status_code))
-    for svc in r.json()['token'].get('catalog', []):
-        if svc['type'] == 'placement':
-            eps = [e['url'] for e in svc['endpoints']
-                   if e['interface'] == 'public'] or [
-                       e['url'] for e in svc['endpoints']]
-            return r.headers['X-Subject-Token'], eps[0].rstrip('/')
-    raise PlacementAPIError('keystone\'s catalog has no placement endpoint')
+        url = session.get_endpoint(service_type='placement',
+                                   interface='public')
+    except ks_exceptions.ClientException as e:
+        raise PlacementAPIError('keystone at %s: %s' % (
+            uri, keystone.describe(e)))
+    if not url:
+        raise PlacementAPIError('keystone\'s catalog has no placement '
+                                'endpoint')
+    return session, url.rstrip('/')
 
 
 def read(cp, timeout=30):
-    token, url = _token(cp, timeout)
-    session = requests.Session()
-    session.headers.update({'X-Auth-Token': token,
-                            'OpenStack-API-Version': MICROVERSION})
+    session, url = _session(cp, timeout)
+    headers = {'OpenStack-API-Version': MICROVERSION}
 
     def get(path):
         try:
-            r = session.get(url + path, timeout=timeout)
-        except requests.RequestException as e:
-            raise PlacementAPIError('placement at %s is unreachable: %s' % (
-                url, type(e).__name__))
+            r = session.get(url + path, headers=headers, raise_exc=False)
+        except ks_exceptions.ClientException as e:
+            raise PlacementAPIError('placement at %s: %s' % (
+                url, keystone.describe(e)))
         if r.status_code != 200:
             raise PlacementAPIError('GET %s%s -> HTTP %d' % (
                 url, path, r.status_code))

@@ -9,6 +9,7 @@ import json
 import os
 import sys
 
+from cellv2_conformance.cmd import exitcodes
 from cellv2_conformance import redact
 from cellv2_conformance.report import consistency as consistency_report
 from cellv2_conformance.report import document
@@ -93,12 +94,12 @@ def cmd_audit(args):
                            tempest_conf=conf)
     except (inventory_mod.InventoryError, audit.AuditError) as e:
         _err(str(e))
-        return 2
+        return exitcodes.CANNOT_RUN
     except Exception as e:
         from cellv2_conformance.cmd import run as run_cmd
         if isinstance(e, run_cmd.SetupError):
             _err(str(e))
-            return 2
+            return exitcodes.CANNOT_RUN
         raise
     _print(result)
     section = result.to_dict()
@@ -117,7 +118,7 @@ def cmd_audit(args):
         if not result.consistent else consistency_report.headline(section),
         result.timings['total_s'], result.timings['read_s'],
         result.timings['judge_s']))
-    return 0 if result.consistent else 1
+    return exitcodes.OK if result.consistent else exitcodes.FAILED
 
 
 def add_parsers(sub):
