@@ -8,8 +8,9 @@ with nova's and placement's own SQLAlchemy tables (``instances``,
 bulk-inserted into the cells' real databases, so the cloud stays
 consistent.  At each size it runs ``cellv2-conformance audit`` (read-only
 account, without ``nova-status``, whose cost does not grow with the
-cloud) and records wall time, peak RSS of the audit process and the
-number of records (0 expected).  The cloud is torn down at the end.
+cloud) ``--repeat`` times and records wall time, CPU time and peak RSS of
+the audit process (getrusage), the load average and the number of records
+(0 expected).  The cloud is torn down at the end.
 
     python benchmarks/audit.py --output benchmarks/results/audit.json
 """
@@ -153,23 +154,20 @@ def grow(cloud, count, project, user, pid, uid):
 
 
 def audit(inv_path):
-    """Run the audit command once: wall, peak RSS (its own process),
-    exit code, records."""
+    """Run the audit command once: wall, CPU time and peak RSS of its own
+    process (getrusage of the child), exit code, records."""
     argv = [sys.executable, '-m', 'cellv2_conformance.cmd.main', 'audit',
             '--inventory', inv_path, '--no-nova-status', '--json']
+    out_path = tempfile.mktemp(prefix='bench-audit-out-')
     t0 = time.monotonic()
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
-    peak = 0
-    ps = psutil.Process(proc.pid)
-    while proc.poll() is None:
-        try:
-            peak = max(peak, ps.memory_info().rss)
-        except psutil.Error:
-            break
-        time.sleep(0.05)
-    out, err = proc.communicate()
+    with open(out_path, 'w') as out_f:
+        proc = subprocess.Popen(argv, stdout=out_f,
+                                stderr=subprocess.STDOUT, text=True)
+        _, status, usage = os.wait4(proc.pid, 0)
     wall = time.monotonic() - t0
+    with open(out_path) as f:
+        out = f.read()
+    os.unlink(out_path)
     records = None
     if '\n{' in out:
         try:
@@ -178,9 +176,12 @@ def audit(inv_path):
         except ValueError:
             records = None
     last = [ln for ln in out.splitlines() if '(' in ln and 'read' in ln]
-    return {'wall_s': round(wall, 2), 'peak_rss_mib': round(
-        peak / 1048576.0, 1), 'exit': proc.returncode, 'records': records,
-        'summary': last[-1] if last else err.strip()[-300:]}
+    return {'wall_s': round(wall, 2),
+            'cpu_s': round(usage.ru_utime + usage.ru_stime, 2),
+            'peak_rss_mib': round(usage.ru_maxrss / 1024.0, 1),
+            'exit': os.waitstatus_to_exitcode(status), 'records': records,
+            'load_avg': os.getloadavg(),
+            'summary': last[-1] if last else out.strip()[-300:]}
 
 
 def main():
@@ -188,6 +189,9 @@ def main():
     ap.add_argument('--output', default='-')
     ap.add_argument('--workroot', default=tempfile.gettempdir())
     ap.add_argument('--sizes', type=int, nargs='+', default=list(SIZES))
+    ap.add_argument('--repeat', type=int, default=2,
+                    help='audits per size (the machine is shared: load '
+                         'varies; each is reported)')
     args = ap.parse_args()
     load_at_start = os.getloadavg()
     wd = tempfile.mkdtemp(prefix='bench-audit-', dir=args.workroot)
@@ -210,14 +214,17 @@ def main():
             grow(cloud, size - have, project, user, pid, uid)
             insert_s = round(time.monotonic() - t1, 1)
             have = size
-            res = audit(inv_path)
-            res.update({'instances': size, 'insert_s': insert_s,
-                        'load_avg': os.getloadavg()})
-            runs.append(res)
-            print('%7d instances: audit %6.2fs, peak RSS %7.1f MiB, exit %s, '
-                  '%s record(s) (insert %.1fs)' % (
-                      size, res['wall_s'], res['peak_rss_mib'], res['exit'],
-                      res['records'], insert_s), file=sys.stderr)
+            for attempt in range(args.repeat):
+                res = audit(inv_path)
+                res.update({'instances': size, 'insert_s': insert_s,
+                            'attempt': attempt + 1})
+                runs.append(res)
+                print('%7d instances: audit %6.2fs wall, %6.2fs CPU, peak '
+                      'RSS %7.1f MiB, exit %s, %s record(s), load %.1f '
+                      '(insert %.1fs)' % (
+                          size, res['wall_s'], res['cpu_s'],
+                          res['peak_rss_mib'], res['exit'], res['records'],
+                          res['load_avg'][0], insert_s), file=sys.stderr)
     except Exception as e:    # keep what was measured
         error = '%s: %s' % (type(e).__name__, e)
         deploy_s = locals().get('deploy_s')
