@@ -50,7 +50,9 @@ def _version(conn, tables):
 
 def _read(url, what, fn):
     try:
-        with inspect_db.connect(url, timeout=10) as conn:
+        # large clouds: 100k instances read in seconds, not the 10 s the
+        # checks allow a query
+        with inspect_db.connect(url, timeout=30) as conn:
             return fn(conn)
     except inspect_db.InspectError as e:
         raise StoreError('%s: %s' % (what, e))
