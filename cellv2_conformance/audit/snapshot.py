@@ -50,8 +50,7 @@ def _version(conn, tables):
 
 def _read(url, what, fn):
     try:
-        # large clouds: 100k instances read in seconds, not the 10 s the
-        # checks allow a query
+        # generous: one query reads a whole table of a large cloud
         with inspect_db.connect(url, timeout=30) as conn:
             return fn(conn)
     except inspect_db.InspectError as e:
