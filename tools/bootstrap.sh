@@ -78,8 +78,8 @@ if [ ! -f "$VENV/.complete" ]; then
         -r "$ROOT/test-requirements.txt" >&2
     # Blazar's nova-scheduler filter; its metadata asks for a nova git
     # checkout, so it goes in without dependencies (nova is already there).
-    bn=$(grep -i "^blazar-nova===" "$ROOT/constraints/upper-constraints.txt" | sed "s/===/==/")
-    "$VENV/bin/pip" install -q --no-deps "$bn" >&2
+    "$VENV/bin/pip" install -q --no-deps \
+        -c "$ROOT/constraints/upper-constraints.txt" blazar-nova >&2
     touch "$VENV/.complete"
 fi
 # The project itself, editable, pointing at this checkout (cheap).
