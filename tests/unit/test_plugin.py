@@ -1,18 +1,28 @@
 """The tempest plugin: options from one list, test ids well formed."""
 
 import os
+import shutil
+import subprocess
 import sys
+import tempfile
 
 import fixtures
-import testtools
 from oslo_config import cfg
+import testtools
 
 from cellv2_conformance import config
 from cellv2_conformance import plugin
 
-sys.path.insert(0, os.path.join(os.path.dirname(__file__), '..', '..',
-                                'tools'))
-import check_uuids  # noqa: E402
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
+    os.path.abspath(__file__))))
+
+
+def check_uuid(package, libpath=ROOT):
+    """tempest's check-uuid (what `tox -e pep8` runs) on a package."""
+    return subprocess.run(
+        [sys.executable, '-m', 'tempest.lib.cmd.check_uuid',
+         '--package', package, '--libpath', libpath],
+        capture_output=True, text=True, timeout=120)
 
 
 class TestPlugin(testtools.TestCase):
@@ -40,8 +50,25 @@ class TestPlugin(testtools.TestCase):
         self.assertTrue(os.path.isdir(os.path.join(full, 'api')))
 
     def test_every_check_has_a_unique_idempotent_id(self):
-        count, problems = check_uuids.scan()
-        self.assertEqual([], problems)
+        result = check_uuid('cellv2_conformance.tests')
+        self.assertEqual(0, result.returncode, result.stdout + result.stderr)
+
+    def test_check_uuid_fails_on_a_test_without_id(self):
+        # The pep8 gate can fail: a check lacking its idempotent_id.
+        lib = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, lib, True)
+        pkg = os.path.join(lib, 'uuidless')
+        os.makedirs(os.path.join(pkg, 'api'))
+        for d in (pkg, os.path.join(pkg, 'api')):
+            open(os.path.join(d, '__init__.py'), 'w').close()
+        with open(os.path.join(pkg, 'api', 'test_x.py'), 'w') as f:
+            f.write('from tempest import test\n\n\n'
+                    'class XTest(test.BaseTestCase):\n'
+                    '    def test_no_id(self):\n'
+                    '        pass\n')
+        result = check_uuid('uuidless', libpath=lib)
+        self.assertNotEqual(0, result.returncode)
+        self.assertIn('test_no_id', result.stdout + result.stderr)
 
 
 def _foreign_plugin(opts):
