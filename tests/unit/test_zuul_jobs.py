@@ -205,6 +205,14 @@ def job_problems(jobs, root=ROOT):
                 problems.append('%s: DevStack plugin %s clones %s, not in '
                                 'required-projects' % (name, plugin,
                                                        missing))
+        for host, hvars in job.get('host-vars', {}).items():
+            lost = set(variables.get('devstack_plugins', {})) - set(
+                hvars.get('devstack_plugins', variables.get(
+                    'devstack_plugins', {})))
+            for plugin in sorted(lost):
+                problems.append(
+                    '%s: host-vars.%s.devstack_plugins replaces the job\'s '
+                    'and drops %s' % (name, host, plugin))
         multinode = 'two-node' in (nodeset or '')
         for plugin in variables.get('devstack_plugins', {}):
             if multinode and plugin in CONTROLLER_ONLY_PLUGINS:
@@ -320,6 +328,16 @@ class TestZuulJobs(testtools.TestCase):
         self.assertIn('cellv2-conformance-blazar: DevStack plugin blazar '
                       'enabled on every node (use host-vars.controller)',
                       self._broken('cellv2-conformance-blazar', edit))
+
+    def test_host_vars_dropping_our_plugin_are_reported(self):
+        def edit(job):
+            del job['host-vars']['controller']['devstack_plugins'][
+                'cellv2-conformance']
+        self.assertEqual(
+            ['cellv2-conformance-blazar: host-vars.controller.'
+             'devstack_plugins replaces the job\'s and drops '
+             'cellv2-conformance'],
+            self._broken('cellv2-conformance-blazar', edit))
 
     def test_tox_parent_with_own_run_is_reported(self):
         def edit(job):
