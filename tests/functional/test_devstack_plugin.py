@@ -34,7 +34,6 @@ import sysconfig
 import tempfile
 import venv
 
-import requests
 import testtools
 import yaml
 
@@ -197,10 +196,8 @@ class TestDevstackPlugin(testtools.TestCase):
         identity = cloud.catalog['identity'].rstrip('/')
         if not identity.endswith('/v3'):
             identity += '/v3'
-        roles = requests.get(
-            identity + '/roles',
-            params={'name': ROLE}, headers={'X-Auth-Token': cloud.token},
-            timeout=30).json()['roles']
+        roles = cloud.session.get(identity + '/roles', params={
+            'name': ROLE}, timeout=30).json()['roles']
         self.assertEqual([ROLE], [r['name'] for r in roles])
 
     def test_cross_cell_role_without_the_policy_stops_devstack(self):
