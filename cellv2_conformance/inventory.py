@@ -30,11 +30,97 @@ import urllib.parse
 
 import yaml
 
+from cellv2_conformance.common import documents
 from cellv2_conformance import redact
 
 
 class InventoryError(ValueError):
     """The inventory is missing or malformed; the message says where."""
+
+
+_STR = {'type': 'string'}
+_OPT_STR = {'type': ['string', 'null']}
+_DB_URL = {'type': 'string', 'pattern': r'^[a-z][a-z0-9+]*://'}
+_MQ_URL = {'type': 'string', 'pattern': r'^[a-z][a-z0-9+]*://'}
+_PORT = {'type': ['integer', 'null'], 'minimum': 1, 'maximum': 65535}
+_STRINGS = {'type': 'array', 'items': _STR}
+_SERVICE = {'type': ['object', 'null'], 'properties': {
+    'pid': {'type': ['integer', 'null']}, 'log': _OPT_STR,
+    'process': _OPT_STR, 'port': _PORT, 'url': _OPT_STR, 'host': _OPT_STR}}
+_OBJ = {'type': ['object', 'null']}
+
+# Known keys are checked; unknown ones are allowed (an operator's notes, a
+# newer writer's additions) but never used.
+SCHEMA = {
+    'type': 'object',
+    'properties': {
+        'version': {'const': 1},
+        'source': _STR, 'name': _STR, 'region': _STR,
+        'workdir': _OPT_STR,
+        'faults_journal': _OPT_STR,
+        'allow_foreign_faults': {'type': 'boolean'},
+        'image_id': _OPT_STR,
+        'flavors': _STRINGS,
+        'auth': dict(_OBJ, properties={k: _STR for k in (
+            'auth_url', 'username', 'password', 'project_name',
+            'user_domain_name', 'project_domain_name')}),
+        'api': dict(_OBJ, properties={
+            'database': _DB_URL, 'readonly_database': _DB_URL,
+            'transport': _MQ_URL, 'nova_manage': _STRINGS}),
+        'cell0': dict(_OBJ, properties={
+            'uuid': _STR, 'database': _DB_URL,
+            'readonly_database': _DB_URL}),
+        'mq': dict(_OBJ, properties={
+            'management_url': {'type': ['string', 'null'],
+                               'pattern': r'^https?://'},
+            'user': _OPT_STR, 'password': _OPT_STR,
+            'vhosts': dict(_OBJ, additionalProperties=_STR)}),
+        'services': dict(_OBJ, additionalProperties=_SERVICE),
+        'blazar': dict(_OBJ, properties={
+            'enabled': {'type': 'boolean'}, 'freepool': _STR,
+            'reservable_hosts': _STRINGS,
+            'nova_client_version': _OPT_STR}),
+        'cells': {
+            'type': ['array', 'null'],
+            'items': {
+                'type': 'object',
+                'required': ['name', 'uuid', 'database', 'transport'],
+                'properties': {
+                    'name': {'type': 'string', 'minLength': 1},
+                    'uuid': {'type': 'string', 'minLength': 1},
+                    'database': _DB_URL, 'readonly_database': _DB_URL,
+                    'transport': _MQ_URL,
+                    'disabled': {'type': 'boolean'},
+                    'hosts': _STRINGS, 'reservable_hosts': _STRINGS,
+                    'db_server': dict(_OBJ, properties={
+                        'host': _OPT_STR, 'port': _PORT,
+                        'process': _OPT_STR,
+                        'dedicated': {'type': 'boolean'}}),
+                    'mq': dict(_OBJ, properties={
+                        'vhost': _OPT_STR, 'node': _OPT_STR,
+                        'process': _OPT_STR,
+                        'management_url': {'type': ['string', 'null'],
+                                           'pattern': r'^https?://'}}),
+                    'services': dict(_OBJ, properties={
+                        'conductor': _SERVICE,
+                        'computes': dict(_OBJ,
+                                         additionalProperties=_SERVICE)}),
+                    'config': _OBJ,
+                },
+            },
+        },
+    },
+}
+
+
+def validate(data, text, path):
+    """InventoryError naming file, line and field for every violation."""
+    if not isinstance(data, dict):
+        raise InventoryError('cells inventory %s: top level must be a '
+                             'mapping' % path)
+    msgs = documents.errors(data, SCHEMA, text, 'cells inventory %s' % path)
+    if msgs:
+        raise InventoryError('\n'.join(msgs))
 
 
 @dataclasses.dataclass
@@ -163,24 +249,19 @@ def load(path):
     try:
         st = os.stat(path)
         with open(path, encoding='utf-8') as f:
-            data = yaml.safe_load(f)
+            text = f.read()
     except FileNotFoundError:
         raise InventoryError('cells inventory %s does not exist' % path)
-    except OSError as e:
+    except (OSError, UnicodeDecodeError) as e:
         raise InventoryError('cannot read cells inventory %s: %s' % (
-            path, e.strerror))
-    except yaml.YAMLError as e:
-        mark = getattr(e, 'problem_mark', None)
-        raise InventoryError('cells inventory %s%s is not valid YAML: %s' % (
-            path, ':%d' % (mark.line + 1) if mark else '',
-            getattr(e, 'problem', e)))
-    if not isinstance(data, dict):
-        raise InventoryError('cells inventory %s: top level must be a '
-                             'mapping' % path)
-    if data.get('version', 1) != 1:
+            path, getattr(e, 'strerror', None) or e))
+    data = documents.load_yaml(text, 'cells inventory %s' % path,
+                               InventoryError)
+    if isinstance(data, dict) and data.get('version', 1) != 1:
         raise InventoryError('cells inventory %s: version %r is not '
                              'supported (this harness reads version 1)' % (
                                  path, data.get('version')))
+    validate(data, text, path)
     if st.st_mode & (stat.S_IRGRP | stat.S_IROTH):
         # It may hold passwords: say so, but do not refuse to run.
         import logging

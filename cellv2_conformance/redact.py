@@ -12,13 +12,47 @@ MASK = '***'
 _SECRETS = set()
 _LOCK = threading.Lock()
 
-_URL_PASSWORD = re.compile(r'(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)'
-                           r'(?P<user>[^:/@\s]+):(?P<pw>[^@\s/]+)@')
+# A key that names a secret: password, OS_PASSWORD, db_password,
+# memcache_secret_key, X-Auth-Token, credential, api_key, ...
+_SECRET_WORD = (r'(?:passw(?:or)?d|pwd|secret|token|credential|'
+                r'api[_-]?key|private[_-]?key|access[_-]?key|cookie)')
+_KEY_CHARS = r'[A-Za-z0-9_.-]'
+_SECRET_KEY = re.compile(r'(?i)' + _SECRET_WORD)
 _KEYVALUE = re.compile(
-    r'(?i)(?P<key>\b(?:password|passwd|secret|token|auth_token|'
-    r'x-auth-token|x-subject-token|admin_password|os_admin_password|'
-    r'bootstrap-password)\b["\']?\s*[:=]\s*["\']?)(?P<val>[^\s"\',}&]+)')
-_TOKEN_LIKE = re.compile(r'\bgAAAAA[A-Za-z0-9_\-=]{20,}')
+    r'(?i)(?P<key>(?<!' + _KEY_CHARS + r')' + _KEY_CHARS + r'*' +
+    _SECRET_WORD + _KEY_CHARS + r'*["\']?\s*[:=]\s*)'
+    r'(?:(?P<q>["\'])(?P<qval>[^"\'\n]*)(?P=q)|(?P<val>[^\s"\',}&;]+))')
+# `--os-password x`, `--bootstrap-password x` in a command line shown as text
+_OPTION_VALUE = re.compile(r'(?i)(?P<opt>--[\w-]*' + _SECRET_WORD +
+                           r'[\w-]*)(?P<sep>\s+)(?P<val>[^\s-][^\s]*)')
+_AUTH_HEADER = re.compile(
+    r'(?i)(?P<key>\b(?:proxy-)?authorization["\']?\s*[:=]\s*["\']?)'
+    r'(?P<scheme>(?:basic|bearer|digest|negotiate|token)\s+)?'
+    r'(?P<val>[^\s"\',}]+)')
+_URL = re.compile(r'(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)'
+                  r'(?P<netloc>[^/\s?#"\'<>]*@[^/\s?#"\'<>]*)')
+_TOKEN_LIKE = re.compile(r'\bgAAAAA[A-Za-z0-9_\-=]{20,}|'
+                         r'\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]+\.'
+                         r'[A-Za-z0-9_-]*')
+
+
+def _mask_netloc(m):
+    """Every ``user:password@`` of a (multi-host) URL's netloc."""
+    hosts = []
+    for part in m.group('netloc').split(','):
+        if '@' in part:
+            userinfo, host = part.rsplit('@', 1)
+            if ':' in userinfo:
+                userinfo = userinfo.split(':', 1)[0] + ':' + MASK
+            part = userinfo + '@' + host
+        hosts.append(part)
+    return m.group('scheme') + ','.join(hosts)
+
+
+def _mask_keyvalue(m):
+    if m.group('q') is not None:
+        return m.group('key') + m.group('q') + MASK + m.group('q')
+    return m.group('key') + MASK
 
 
 def register(*values):
@@ -37,9 +71,12 @@ def text(s):
     for v in secrets:
         if v in s:
             s = s.replace(v, MASK)
-    s = _URL_PASSWORD.sub(lambda m: '%s%s:%s@' % (
-        m.group('scheme'), m.group('user'), MASK), s)
-    s = _KEYVALUE.sub(lambda m: m.group('key') + MASK, s)
+    s = _URL.sub(_mask_netloc, s)
+    s = _AUTH_HEADER.sub(lambda m: m.group('key') + (
+        m.group('scheme') or '') + MASK, s)
+    s = _KEYVALUE.sub(_mask_keyvalue, s)
+    s = _OPTION_VALUE.sub(lambda m: m.group('opt') + m.group('sep') + MASK,
+                          s)
     s = _TOKEN_LIKE.sub(MASK, s)
     return s
 
@@ -57,7 +94,7 @@ def argv(args):
             out.append(MASK)
             hide_next = False
             continue
-        if a.startswith('--') and 'password' in a and '=' not in a:
+        if a.startswith('--') and _SECRET_KEY.search(a) and '=' not in a:
             hide_next = True
         out.append(text(a))
     return out
@@ -69,8 +106,8 @@ def data(obj):
     if isinstance(obj, dict):
         out = {}
         for k, v in obj.items():
-            if isinstance(k, str) and re.search(r'(?i)password|secret|token',
-                                                k) and isinstance(v, str):
+            if isinstance(k, str) and _SECRET_KEY.search(k) and \
+                    isinstance(v, str):
                 out[k] = MASK
             else:
                 out[k] = data(v)

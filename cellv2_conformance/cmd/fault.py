@@ -40,10 +40,31 @@ def _fail(msg):
 
 
 def _show(rec):
+    from cellv2_conformance import faults
     _out('%s  %-10s %-24s %-8s injected %s healed %s%s' % (
-        rec['id'], rec['status'], rec['target'], rec['action'],
+        rec['id'], rec.get('status'), rec.get('target'), rec.get('action'),
         rec.get('injected_at') or '-', rec.get('heal_verified_at') or '-',
         (' by %s' % rec['healed_by']) if rec.get('healed_by') else ''))
+    why = faults.attention(rec)
+    if why:
+        _out('  NEEDS ATTENTION: %s' % why)
+
+
+def print_open(workdir, out=_out):
+    """For `status` and `down`: faults still open, and why they need a
+    person.  Returns how many are open."""
+    from cellv2_conformance import faults
+    try:
+        recs = [r for r in faults.list_faults(workdir)
+                if r.get('status') not in ('healed', 'abandoned')]
+    except faults.FaultError:
+        return 0
+    for rec in recs:
+        why = faults.attention(rec) or 'open; its watchdog heals it'
+        out('open fault %s: %s %s (%s): %s' % (
+            rec['id'], rec.get('target'), rec.get('action'),
+            rec.get('status'), why))
+    return len(recs)
 
 
 def cmd_targets(args):
@@ -59,7 +80,8 @@ def cmd_inject(args):
     inv = _inventory(args)
     try:
         rec = faults.inject(inv, (args.target, args.action), ttl=args.ttl,
-                            parent_pid='self' if args.hold else None)
+                            parent_pid='self' if args.hold else None,
+                            allow_foreign=args.allow_foreign_faults)
     except faults.FaultError as e:
         return _fail(e)
     _out('fault %s: %s %s active (watchdog pid %s heals it at the latest '
@@ -83,13 +105,9 @@ def cmd_inject(args):
 
 def cmd_heal(args):
     from cellv2_conformance import faults
-    from cellv2_conformance.faults import journal
-    jr = journal.Journal(os.path.join(os.path.abspath(args.workdir),
-                                      'faults.jsonl'))
     try:
-        rec = faults.heal(args.id, journal=jr, by='cli')
-    except KeyError as e:
-        return _fail(str(e).strip('"'))
+        rec = faults.heal(args.id, journal=faults.journal_in(args.workdir),
+                          by='cli')
     except faults.FaultError as e:
         return _fail(e)
     _show(rec)
@@ -138,6 +156,18 @@ class _KnownActions:
         return iter(self._actions())
 
 
+def _positive(text):
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise argparse.ArgumentTypeError('must be a positive number of '
+                                         'seconds, not %r' % text)
+    return value
+
+
 def add_parsers(sub, wd):
     p = sub.add_parser('fault', help='inject, heal and list faults')
     fsub = p.add_subparsers(dest='fault_command', required=True)
@@ -161,9 +191,13 @@ def add_parsers(sub, wd):
                     help='one of %(choices)s: stop|freeze (db, processes), '
                          'revoke (mq), disable|disable-restart (cell); '
                          '`fault targets` lists what each target supports')
-    sp.add_argument('--ttl', type=int, default=300,
+    sp.add_argument('--ttl', type=_positive, default=300,
                     help='seconds after which the watchdog heals '
                          '(default: %(default)s)')
+    sp.add_argument('--allow-foreign-faults', action='store_true',
+                    help='allow faults on a cloud this harness did not '
+                         'deploy (its inventory must also say '
+                         'allow_foreign_faults: true)')
     sp.add_argument('--hold', action='store_true',
                     help='keep the fault until interrupted, then heal')
     sp.set_defaults(func=cmd_inject)
@@ -182,9 +216,3 @@ def add_parsers(sub, wd):
     sp.add_argument('--json', action='store_true')
     sp.set_defaults(func=cmd_list)
     return p
-
-
-def heal_all(workdir, out=print):
-    """For `down`: heal open faults before stopping anything."""
-    from cellv2_conformance import faults
-    return faults.heal_all(workdir, by='down', out=out)

@@ -28,14 +28,17 @@ def cmd_deploy(args):
 
 
 def cmd_down(args):
-    from cellv2_conformance.deploy import deployer
-    deployer.teardown(args.workdir, keep=args.keep)
-    return 0
+    from cellv2_conformance.cmd import down
+    return down.down(args.workdir, keep=args.keep)
 
 
 def cmd_status(args):
+    from cellv2_conformance.cmd import fault as fault_cmd
     from cellv2_conformance.deploy import status
-    return status.show(args.workdir, as_json=args.json)
+    rc = status.show(args.workdir, as_json=args.json)
+    if not args.json and fault_cmd.print_open(args.workdir, out=print):
+        rc = rc or 1
+    return rc
 
 
 def cmd_logs(args):
@@ -167,6 +170,9 @@ def _with_exit_codes(parser):
 
 def main(argv=None):
     from cellv2_conformance.deploy.process import DeployError
+    from cellv2_conformance.deploy.process import Interrupted
+    from cellv2_conformance.faults import FaultError
+    from cellv2_conformance.inventory import InventoryError
     from cellv2_conformance.scenario import ScenarioError
     parser = build_parser()
     args = parser.parse_args(argv)      # usage error: exit 64
@@ -180,9 +186,18 @@ def main(argv=None):
                                       else argv))))
     try:
         return args.func(args) or 0
-    except (DeployError, ScenarioError) as e:
+    except Interrupted as e:
+        _err(str(e))
+        return exitcodes.INTERRUPTED
+    except (DeployError, ScenarioError, InventoryError, FaultError) as e:
+        # Bad input or a cloud we cannot work with: one message, exit 2.
         shell.log_traceback('%s' % type(e).__name__)
         _err(str(e))
+        return exitcodes.CANNOT_RUN
+    except OSError as e:
+        shell.log_traceback('%s' % type(e).__name__)
+        _err('%s%s' % (e.strerror or e, ': %s' % e.filename
+                       if e.filename else ''))
         return exitcodes.CANNOT_RUN
     except KeyboardInterrupt:
         _err('interrupted')

@@ -7,7 +7,7 @@ error names the failing service, its log and its config file.
 """
 
 import concurrent.futures
-import fcntl
+import contextlib
 import json
 import os
 import secrets
@@ -25,14 +25,15 @@ from cellv2_conformance.deploy import keystone_setup
 from cellv2_conformance.deploy import ports as ports_mod
 from cellv2_conformance.deploy import process
 from cellv2_conformance.deploy import render
+from cellv2_conformance.common import filelock
 from cellv2_conformance.deploy import schema_cache
+from cellv2_conformance.deploy import workdir as workdir_mod
 from cellv2_conformance.deploy import writers
 from cellv2_conformance.deploy.process import DeployError
 from cellv2_conformance import redact
 
 DB_NAMES = ('keystone', 'placement', 'glance', 'neutron', 'nova_api',
             'nova_cell0', 'blazar')
-LOCK_FILE = '.lock'
 
 UWSGI_APPS = {
     'keystone': ('keystone.wsgi.api:application', 'keystone'),
@@ -74,7 +75,7 @@ class Deployer:
         self.timings = {}
         self.services = {}
         self.cell_uuids = {}
-        self._lockf = None
+        self._lock = None
         self.abort = threading.Event()
 
     def _check_abort(self):
@@ -106,18 +107,19 @@ class Deployer:
                 raise DeployError('blazar-nova (Blazar\'s nova-scheduler '
                                   'filter) is not installed (run '
                                   'tools/bootstrap.sh)')
-        os.makedirs(self.workdir, exist_ok=True)
-        self._lockf = open(os.path.join(self.workdir, LOCK_FILE), 'w')
+        workdir_mod.claim(self.workdir)
+        self._lock = contextlib.ExitStack()
         try:
-            fcntl.flock(self._lockf, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise DeployError('workdir %s is in use by another '
-                              'cellv2-conformance command' % self.workdir)
+            self._lock.enter_context(workdir_mod.command_lock(self.workdir))
+        except filelock.LockTimeout as e:
+            self._lock = None
+            raise DeployError(str(e))
         if process.State.exists(self.workdir):
             st = process.State.load(self.workdir)
             alive = [n for n, r in st.processes.items()
                      if process.is_alive(r)]
-            if st.data.get('status') in ('down', 'failed') and not alive:
+            if st.data.get('status') in ('down', 'failed', 'stopping') and \
+                    not alive:
                 os.unlink(st.path)   # a torn-down deployment: start afresh
                 return
             raise DeployError(
@@ -372,7 +374,7 @@ class Deployer:
     def _step_mariadb(self, name):
         db = infra.MariaDB(name, self.L.ports['db-' + name], self.workdir)
         rec = db.start(self.state, self.mariadb_template)
-        db.wait_ready(rec)
+        db.wait_ready(rec, abort=self.abort)
         self.mariadbs[name] = db
         dbs = list(DB_NAMES) if name == 'main' else []
         for cell in self.scenario.cells:
@@ -427,7 +429,8 @@ class Deployer:
         node.write_config({self.mq_user: (self.mq_password,
                                           ['administrator'])}, vhosts)
         rec = node.start(self.state)
-        node.wait_ready(rec, (self.mq_user, self.mq_password), vhosts)
+        node.wait_ready(rec, (self.mq_user, self.mq_password), vhosts,
+                        abort=self.abort)
         self.rabbits[name] = node
 
     def step_keystone_keys(self):
@@ -454,17 +457,20 @@ class Deployer:
     def step_keystone_bootstrap(self):
         conf = self.L.path('etc', 'keystone', 'keystone.conf')
         url = self.L.url('keystone')
+        # The password goes in the environment keystone-manage reads
+        # (keystone/cmd/cli.py: OS_BOOTSTRAP_PASSWORD), never on the
+        # command line where `ps` shows it to every local user.
         self._manage('keystone-manage bootstrap', [
             os.path.join(self.bin, 'keystone-manage'), '--config-file', conf,
-            'bootstrap', '--bootstrap-password', self.L.passwords['admin'],
-            '--bootstrap-username', 'admin',
+            'bootstrap', '--bootstrap-username', 'admin',
             '--bootstrap-project-name', 'admin',
             '--bootstrap-role-name', 'admin',
             '--bootstrap-service-name', 'keystone',
             '--bootstrap-region-id', configs.REGION,
             '--bootstrap-admin-url', url + '/v3',
             '--bootstrap-public-url', url + '/v3',
-            '--bootstrap-internal-url', url + '/v3'])
+            '--bootstrap-internal-url', url + '/v3'],
+            env={'OS_BOOTSTRAP_PASSWORD': self.L.passwords['admin']})
 
     def step_keystone(self):
         conf = self.L.path('etc', 'keystone', 'keystone.conf')
@@ -838,7 +844,12 @@ class Deployer:
         done, failed = set(), []
         running = {}
         pending = list(steps)
-        with concurrent.futures.ThreadPoolExecutor(max_workers=10) as ex:
+        # Not a `with` block: leaving one waits for every running step, and
+        # a Ctrl-C must not wait for a 600 s db sync.  On any exit the abort
+        # event stops running steps at their next check (every loop, wait
+        # and one-shot command polls it) and no new process starts.
+        ex = concurrent.futures.ThreadPoolExecutor(max_workers=10)
+        try:
             while pending or running:
                 if not failed:
                     for st in list(pending):
@@ -860,6 +871,14 @@ class Deployer:
                         self.abort.set()
                 if failed:
                     pending = []
+        except BaseException:
+            self.abort.set()
+            raise
+        finally:
+            ex.shutdown(wait=False, cancel_futures=True)
+            if self.abort.is_set() and running:
+                # Give running steps a moment to notice the abort.
+                concurrent.futures.wait(running, timeout=ABORT_GRACE_S)
         if failed:
             name, exc = failed[0]
             if isinstance(exc, DeployError):
@@ -881,8 +900,14 @@ class Deployer:
     # ------------------------------------------------------------------
     def deploy(self):
         t0 = time.monotonic()
-        self._preflight()
+        try:
+            self._preflight()
+        except BaseException:
+            if self._lock is not None:
+                self._lock.close()
+            raise
         self.state = process.State(self.workdir)
+        self.state.abort = self.abort
         self.mariadbs, self.rabbits = {}, {}
         self.cache_hits = []
         try:
@@ -906,24 +931,26 @@ class Deployer:
             self.state.set('total_s', round(total, 2))
             self.state.set('schema_cache_hits', sorted(set(self.cache_hits)))
             self.state.set('status', 'ready')
+            workdir_mod.record_entries(self.workdir)
             self.progress('deployment ready in %.1fs; inventory %s' % (
                 total, inv))
             return inv
         except BaseException as e:
+            self.abort.set()
             self.progress('deployment failed; stopping everything that was '
                           'started')
-            self.state.set('status', 'failed')
             try:
+                self.state.set('status', 'failed')
                 teardown(self.workdir, keep=True, out=self.progress)
             except Exception as te:   # keep the original error first
                 self.progress('teardown also failed: %s' % te)
             if isinstance(e, KeyboardInterrupt):
-                raise DeployError('interrupted; everything started was '
-                                  'stopped')
+                raise process.Interrupted('interrupted; everything started '
+                                          'was stopped')
             raise
         finally:
-            if self._lockf:
-                self._lockf.close()
+            workdir_mod.record_entries(self.workdir)
+            self._lock.close()
 
     def step_existing_mq(self):
         """A user and this deployment's vhosts on an existing broker,
@@ -954,40 +981,77 @@ class Deployer:
 # teardown
 # ----------------------------------------------------------------------
 KIND_ORDER = ('api', 'service', 'mq', 'db')
+ABORT_GRACE_S = 10
 
 
-def teardown(workdir, keep=False, out=print):
-    """Stop every recorded process; remove data unless ``keep``.
+def teardown(workdir, keep=False, out=print, lock_timeout=60):
+    """Stop every recorded process; remove what the deployment made unless
+    ``keep``.  Idempotent, and works on the state file of a crashed deploy.
 
-    Idempotent, and works on the state file of a crashed deploy.
+    Open faults are the caller's business (``down`` heals them first, see
+    :mod:`cellv2_conformance.cmd.down`).  Under the state lock the
+    deployment is marked ``stopping`` and the state re-read, so a process
+    a fault heal restarted is stopped too, and nothing (no heal, no
+    restart) starts a process once teardown began.
     """
     workdir = os.path.abspath(workdir)
+    if not os.path.isdir(workdir):
+        out('nothing to stop in %s (no such directory)' % workdir)
+        return 0
+    try:
+        lock = workdir_mod.command_lock(workdir, timeout=lock_timeout)
+        with lock, _shielded(out):
+            return _teardown(workdir, keep, out)
+    except filelock.LockTimeout as e:
+        raise DeployError(str(e))
+
+
+@contextlib.contextmanager
+def _shielded(out):
+    """Ctrl-C does not interrupt a teardown half-way (it would leave
+    processes behind)."""
+    import signal
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.signal(signal.SIGINT, lambda *a: out(
+        'teardown in progress; please wait'))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, old)
+
+
+def _teardown(workdir, keep, out):
     if not process.State.exists(workdir):
         out('nothing to stop in %s (no state file)' % workdir)
-        if not keep and os.path.isdir(workdir) and not os.listdir(workdir):
-            os.rmdir(workdir)
+        if not keep:
+            workdir_mod.remove(workdir)
         return 0
     st = process.State.load(workdir)
-    # Heal every open fault first (thaw frozen processes, restore vhost
-    # permissions) so that what follows stops a consistent cloud.
-    if os.path.exists(os.path.join(workdir, 'faults.jsonl')):
-        try:
-            from cellv2_conformance import faults
-            healed = faults.heal_all(workdir, by='down', out=out)
-            if healed:
-                out('healed %d open fault(s)' % len(healed))
-        except Exception as e:   # never stop `down` half-way
-            out('warning: healing faults failed: %s' % redact.text(e))
+    st.set('status', 'stopping')
     stopped = 0
-    procs = st.processes
-    with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
-        for kind in KIND_ORDER:
-            names = [n for n, r in procs.items() if r.get('kind') == kind]
-            results = list(ex.map(lambda n: process.stop(procs[n]), names))
-            stopped += sum(1 for r in results if r)
-    others = [n for n, r in procs.items() if r.get('kind') not in KIND_ORDER]
-    for n in others:
-        stopped += 1 if process.stop(procs[n]) else 0
+    seen = {}
+    # A step of an aborted deploy may still record a process while we
+    # stop: go round until the state names nothing new.
+    for _ in range(5):
+        procs = {n: r for n, r in st.reload().processes.items()
+                 if seen.get(n) != (r.get('pid'), r.get('create_time'))}
+        if not procs:
+            break
+        with concurrent.futures.ThreadPoolExecutor(max_workers=16) as ex:
+            for kind in KIND_ORDER:
+                names = [n for n, r in procs.items()
+                         if r.get('kind') == kind]
+                results = list(ex.map(lambda n: process.stop(procs[n]),
+                                      names))
+                stopped += sum(1 for r in results if r)
+        others = [n for n, r in procs.items()
+                  if r.get('kind') not in KIND_ORDER]
+        for n in others:
+            stopped += 1 if process.stop(procs[n]) else 0
+        seen.update({n: (r.get('pid'), r.get('create_time'))
+                     for n, r in procs.items()})
     stopped += _stop_strays(workdir)
     epmd_port = st.data.get('ports', {}).get('epmd')
     if epmd_port:
@@ -998,8 +1062,12 @@ def teardown(workdir, keep=False, out=print):
     ports_mod.release(workdir)
     out('stopped %d process(es) of %s' % (stopped, workdir))
     if not keep:
-        _remove_workdir(workdir)
-        out('removed %s' % workdir)
+        left = workdir_mod.remove(workdir)
+        if left:
+            out('removed the deployment from %s (kept, not ours: %s)' % (
+                workdir, ', '.join(left)))
+        else:
+            out('removed %s' % workdir)
     return stopped
 
 
@@ -1069,21 +1137,3 @@ def _remove_resource(res, st, out):
         except Exception as e:
             out('could not drop databases on the existing server: %s' %
                 redact.text(e))
-
-
-def _remove_workdir(workdir):
-    for entry in os.listdir(workdir):
-        p = os.path.join(workdir, entry)
-        if entry in ('reports',):
-            continue
-        if os.path.isdir(p) and not os.path.islink(p):
-            shutil.rmtree(p, ignore_errors=True)
-        else:
-            try:
-                os.unlink(p)
-            except OSError:
-                pass
-    try:
-        os.rmdir(workdir)
-    except OSError:
-        pass

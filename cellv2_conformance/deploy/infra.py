@@ -73,17 +73,33 @@ def _mariadb_version():
     return out.split()[2] if len(out.split()) > 2 else 'unknown'
 
 
+def socket_user():
+    """The MariaDB account of this OS user: it logs in through the server's
+    unix socket only (``unix_socket`` authentication), never over TCP."""
+    import pwd
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
 def mariadb_template(log):
-    """A freshly initialised, never-started data directory (cached)."""
+    """A freshly initialised, never-started data directory (cached).
+
+    Its only administrative accounts are ``root`` and this OS user, both
+    ``@localhost`` with ``unix_socket`` authentication (the root password
+    is "invalid"): no account without a password, nothing an other local
+    user could log in to over TCP.  The socket itself lives in the 0700
+    workdir.
+    """
     ver = _mariadb_version()
-    tmpl = os.path.join(cache_dir(), 'mariadb-template-%s' % ver)
+    tmpl = os.path.join(cache_dir(), 'mariadb-template-socket-%s-%s' % (
+        socket_user(), ver))
     if os.path.exists(os.path.join(tmpl, '.complete')):
         return tmpl
     tmp = tmpl + '.tmp.%d' % os.getpid()
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     argv = [which('mariadb-install-db'), '--no-defaults', '--datadir=' + tmp,
-            '--auth-root-authentication-method=normal', '--skip-test-db',
+            '--auth-root-authentication-method=socket',
+            '--auth-root-socket-user=' + socket_user(), '--skip-test-db',
             '--skip-name-resolve']
     if os.geteuid() == 0:
         argv.append('--user=root')
@@ -97,8 +113,9 @@ def mariadb_template(log):
 
 
 class MariaDB:
-    """One private mariadbd on 127.0.0.1:<port>, root without password
-    reachable only through its unix socket inside the workdir."""
+    """One private mariadbd on 127.0.0.1:<port>: over TCP only the
+    deployment's password accounts; administration through its unix socket
+    inside the workdir (``unix_socket`` authentication)."""
 
     def __init__(self, name, port, workdir):
         self.name = name
@@ -132,13 +149,14 @@ class MariaDB:
                                    'datadir': self.datadir})
 
     def admin_connect(self, **kw):
-        return pymysql.connect(unix_socket=self.socket, user='root',
+        return pymysql.connect(unix_socket=self.socket, user=socket_user(),
                                autocommit=True, **kw)
 
-    def wait_ready(self, record, timeout=60):
+    def wait_ready(self, record, timeout=60, abort=None):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
+            _check_abort(abort, 'mariadb %s' % self.name)
             if not process.is_alive(record):
                 raise DeployError(
                     'mariadb %s exited during start-up (port %d); log %s:\n%s'
@@ -296,10 +314,11 @@ class RabbitNode:
                                    'nodename': self.nodename,
                                    'epmd_port': self.epmd_port})
 
-    def wait_ready(self, record, admin, vhosts, timeout=90):
+    def wait_ready(self, record, admin, vhosts, timeout=90, abort=None):
         deadline = time.monotonic() + timeout
         last = None
         while time.monotonic() < deadline:
+            _check_abort(abort, 'rabbitmq %s' % self.name)
             if not process.is_alive(record):
                 raise DeployError(
                     'rabbitmq %s exited during start-up (port %d); log %s:\n%s'
@@ -311,6 +330,7 @@ class RabbitNode:
                 if r.status_code == 200:
                     have = {v['name'] for v in r.json()}
                     if set(vhosts) <= have:
+                        self._only_our_users(admin)
                         return
                     last = 'vhosts not loaded yet'
                 else:
@@ -321,6 +341,25 @@ class RabbitNode:
         raise DeployError('rabbitmq %s not ready after %ds (%s); log %s:\n%s'
                           % (self.name, timeout, last, self.log,
                              process.tail(self.log, 30)))
+
+    def _only_our_users(self, admin):
+        """No account but the ones in our definitions (no ``guest``: a
+        node that imports definitions at boot should not create it, and if
+        a version does, it goes here)."""
+        r = requests.get(self.management_url + '/api/users', auth=admin,
+                         timeout=10)
+        r.raise_for_status()
+        for user in r.json():
+            if user['name'] != admin[0]:
+                requests.delete(self.management_url + '/api/users/' +
+                                urllib.parse.quote(user['name'], safe=''),
+                                auth=admin, timeout=10).raise_for_status()
+
+
+def _check_abort(abort, what):
+    if abort is not None and abort.is_set():
+        raise process.Aborted('%s: stopped waiting: the deployment is being '
+                              'torn down' % what)
 
 
 def stop_epmd(port):

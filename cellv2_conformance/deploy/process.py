@@ -16,9 +16,17 @@ import time
 
 import psutil
 
+from cellv2_conformance.common import filelock
 from cellv2_conformance import redact
 
 STATE_FILE = 'state.json'
+# One lock over state.json and the fault journal of a deployment: every
+# read-modify-write of either happens under it, in any process.
+STATE_LOCK = '.state.lock'
+
+
+def state_lock(workdir):
+    return filelock.locked(os.path.join(workdir, STATE_LOCK))
 
 
 class DeployError(RuntimeError):
@@ -39,7 +47,10 @@ class State:
     """The workdir's record of what was started (``state.json``, mode 0600).
 
     Written after every change so that ``down`` can clean up after a deploy
-    that crashed or was killed half-way.
+    that crashed or was killed half-way.  Every change is a
+    read-modify-write under the workdir's state lock (:func:`state_lock`):
+    the file is re-read first, so a writer never puts back a stale copy
+    (a fault heal that restarted a process with a new pid, say).
     """
 
     def __init__(self, workdir, data=None):
@@ -48,21 +59,48 @@ class State:
         self.data = data or {'processes': {}, 'resources': [],
                              'status': 'deploying'}
         self._lock = threading.RLock()
+        # Set when a deployment is being torn down: no new process starts.
+        self.abort = None
 
     @classmethod
     def load(cls, workdir):
         path = os.path.join(workdir, STATE_FILE)
-        with open(path, encoding='utf-8') as f:
-            return cls(workdir, json.load(f))
+        try:
+            with open(path, encoding='utf-8') as f:
+                data = json.load(f)
+        except ValueError as e:
+            raise DeployError('%s is not valid JSON (%s): not a state file '
+                              'of cellv2-conformance' % (path, e))
+        except OSError as e:
+            raise DeployError('cannot read %s: %s' % (path, e.strerror))
+        if not isinstance(data, dict) or not isinstance(
+                data.get('processes'), dict):
+            raise DeployError('%s is not a state file of cellv2-conformance'
+                              % path)
+        return cls(workdir, data)
 
     @classmethod
     def exists(cls, workdir):
         return os.path.exists(os.path.join(workdir, STATE_FILE))
 
-    def save(self):
+    def reload(self):
+        """Re-read the file (another process may have changed it)."""
         with self._lock:
+            if os.path.exists(self.path):
+                self.data = State.load(self.workdir).data
+            return self
+
+    def update(self, change):
+        """``change(data)`` applied to the current file, under the lock."""
+        with state_lock(self.workdir), self._lock:
+            if os.path.exists(self.path):
+                self.data = State.load(self.workdir).data
+            change(self.data)
             write_private(self.path, json.dumps(self.data, indent=1,
                                                 sort_keys=True))
+
+    def save(self):
+        self.update(lambda data: None)
 
     @property
     def processes(self):
@@ -75,25 +113,36 @@ class State:
             return dict(self.data['processes'])
 
     def add_process(self, name, record):
-        with self._lock:
-            self.data['processes'][name] = record
-            self.save()
+        self.update(lambda data: data['processes'].__setitem__(name, record))
 
     def add_resource(self, kind, **info):
         """Record something outside the workdir to remove on ``down``."""
-        with self._lock:
-            self.data['resources'].append(dict(kind=kind, **info))
-            self.save()
+        self.update(lambda data: data['resources'].append(
+            dict(kind=kind, **info)))
 
     def set(self, key, value):
-        with self._lock:
-            self.data[key] = value
-            self.save()
+        self.update(lambda data: data.__setitem__(key, value))
 
 
 def start(state, name, argv, log_path, env=None, cwd=None, kind='service',
           meta=None):
-    """Start ``argv`` in its own session, output appended to ``log_path``."""
+    """Start ``argv`` in its own session, output appended to ``log_path``.
+
+    The process is started and recorded under the state lock, so ``down``
+    (which marks the state ``stopping`` under that lock before it stops
+    anything) never misses it; once a deployment is stopping or aborted,
+    nothing new starts.
+    """
+    with state_lock(state.workdir):
+        state.reload()
+        if (state.abort is not None and state.abort.is_set()) or \
+                state.data.get('status') in ('stopping', 'down'):
+            raise Aborted('%s: not started: the deployment is being torn '
+                          'down' % name)
+        return _start(state, name, argv, log_path, env, cwd, kind, meta)
+
+
+def _start(state, name, argv, log_path, env, cwd, kind, meta):
     full_env = dict(os.environ)
     # Never leak a caller's OpenStack credentials into our services.
     for k in list(full_env):
@@ -289,3 +338,7 @@ def run(name, argv, log_path, env=None, timeout=300, cwd=None, abort=None):
                           'lines:\n%s' % (name, rc, ' '.join(argv_shown),
                                           log_path, tail(log_path)))
     return time.monotonic() - t0
+
+
+class Interrupted(DeployError):
+    """Ctrl-C or SIGTERM stopped the command (exit code 130)."""

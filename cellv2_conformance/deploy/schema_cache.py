@@ -72,7 +72,8 @@ def save(schema, socket, database, no_data_tables=()):
         return
     tmp = target + '.tmp.%d' % os.getpid()
     dump = infra.which('mariadb-dump') or infra.which('mysqldump')
-    base = [dump, '--no-defaults', '--socket=' + socket, '--user=root',
+    base = [dump, '--no-defaults', '--socket=' + socket,
+            '--user=' + infra.socket_user(),
             '--skip-comments', '--single-transaction', '--skip-dump-date',
             '--routines', '--triggers']
     with open(tmp, 'wb') as f:
@@ -91,7 +92,8 @@ def load(schema, socket, database):
     client = infra.which('mariadb') or infra.which('mysql')
     with open(path(schema), 'rb') as f:
         subprocess.run([client, '--no-defaults', '--socket=' + socket,
-                        '--user=root', database], stdin=f, check=True,
+                        '--user=' + infra.socket_user(), database],
+                       stdin=f, check=True,
                        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 

@@ -116,24 +116,53 @@ def _spawn_watchdog(jr, record, parent):
             'create_time': _owner(proc.pid)['create_time']}
 
 
+def _refuse_foreign(inv, allow_foreign):
+    if targets.deployed_by_us(inv):
+        return
+    if allow_foreign and inv.data.get('allow_foreign_faults') is True:
+        return
+    raise FaultError(
+        'inventory %s was not written by `cellv2-conformance deploy` for '
+        'its workdir: its targets are not processes, vhosts or cells this '
+        'harness started. Faults on such a cloud need both '
+        '"allow_foreign_faults: true" in the inventory and '
+        '--allow-foreign-faults on the command line' % inv.path)
+
+
+def _busy(jr, resources):
+    mine = set(resources)
+    return [r for r in jr.open_faults()
+            if mine & set(r.get('resources') or ['target:' + r['target']])]
+
+
 def inject(inv, spec, ttl=DEFAULT_TTL, parent_pid='self', watchdog=True,
-           verify_timeout=VERIFY_TIMEOUT):
+           verify_timeout=VERIFY_TIMEOUT, allow_foreign=False):
     """Inject a fault; return its journal record once its effect is
     verified.  On any failure the fault is healed before raising.
 
     :param parent_pid: the process whose death heals the fault ('self' =
         this process; None = TTL only, for the CLI).
+    :param allow_foreign: the caller's half of the opt-in for an inventory
+        this harness's deployer did not write (the inventory must say
+        ``allow_foreign_faults: true`` too).
+
+    The journal record is written, the effect injected and the record
+    marked injected under the journal/state lock; if the watchdog healed
+    the fault meanwhile (the TTL expired) the injection stops there and
+    nothing is reopened.
     """
     target, action = parse_spec(spec)
+    if ttl is None or not isinstance(ttl, (int, float)) or ttl <= 0:
+        raise FaultError('a fault needs a positive TTL (seconds)')
     executor = targets.parse(inv, target)
     executor.check_action(action)
-    if ttl is None or ttl <= 0:
-        raise FaultError('a fault needs a positive TTL (seconds)')
+    _refuse_foreign(inv, allow_foreign)
     jr = journal_for(inv)
     parent = _owner(os.getpid() if parent_pid == 'self' else parent_pid) \
         if parent_pid else None
     record = {
         'id': 'f-%s' % uuid.uuid4().hex[:12], 'target': executor.target,
+        'resources': list(executor.resources),
         'action': action, 'kind': executor.kind,
         'cell': executor.cell.name if executor.cell else None,
         'status': 'injecting', 'inventory': os.path.abspath(inv.path),
@@ -142,31 +171,48 @@ def inject(inv, spec, ttl=DEFAULT_TTL, parent_pid='self', watchdog=True,
         'owner': parent, 'evidence': [], 'injected_at': None,
         'verified_at': None, 'healed_at': None, 'heal_verified_at': None,
     }
-    busy = [r for r in jr.open_faults() if r['target'] == executor.target]
-    if busy:
-        raise FaultError('target %s already has open fault(s) %s; heal them '
-                         'first (cellv2-conformance fault heal-all)' % (
-                             executor.target,
-                             ', '.join(r['id'] for r in busy)))
-    executor.prepare(action, record)
-    jr.write(record)
+    with _journal_lock(jr):
+        busy = _busy(jr, executor.resources)
+        if busy:
+            raise FaultError(
+                'target %s is already under open fault(s) %s (%s); heal '
+                'them first (cellv2-conformance fault heal-all)' % (
+                    executor.target, ', '.join(r['id'] for r in busy),
+                    ', '.join(sorted({r['target'] for r in busy}))))
+        executor.prepare(action, record)
+        jr.write(record)
     try:
         if watchdog:
             record['watchdog'] = _spawn_watchdog(jr, record, parent)
             jr.write(record)
-        executor.inject(action, record)
-        record['injected_at'] = journal_mod.now()
-        jr.write(record)
-        record['evidence'] += executor.verify(action, record,
-                                              verify_timeout)
-        record['verified_at'] = journal_mod.now()
-        record['status'] = 'active'
-        jr.write(record)
+        with jr.locked():
+            current = jr.get(record['id'])
+            if current.get('status') in journal_mod.CLOSED:
+                raise journal_mod.RecordClosed(current)   # healed already
+            executor.inject(action, record)
+            record['injected_at'] = journal_mod.now()
+            jr.write(record)
+        evidence = executor.verify(action, record, verify_timeout)
+        with jr.locked():
+            record['evidence'] += evidence
+            record['verified_at'] = journal_mod.now()
+            record['status'] = 'active'
+            jr.write(record)      # RecordClosed: healed while verifying
         return record
+    except journal_mod.RecordClosed as e:
+        record.update(e.record)
+        raise FaultError(
+            'fault %s (%s %s) was closed by %s before its injection '
+            'completed (TTL %ss); nothing is left in effect' % (
+                record['id'], executor.target, action,
+                e.record.get('healed_by'), ttl))
     except BaseException as e:
         record['error'] = 'injection failed: %s: %s' % (
             type(e).__name__, redact.text(e))
-        jr.write(record)
+        try:
+            jr.write(record)
+        except journal_mod.RecordClosed:
+            pass
         try:
             heal(record['id'], journal=jr, inv=inv, by='inject-failure')
         except FaultError:
@@ -179,24 +225,46 @@ def inject(inv, spec, ttl=DEFAULT_TTL, parent_pid='self', watchdog=True,
         raise
 
 
+def _journal_lock(jr):
+    try:
+        return jr.locked()
+    except FileNotFoundError as e:
+        raise FaultError(str(e))
+
+
 def heal(fault_id, journal=None, inv=None, by='harness',
-         timeout=HEAL_TIMEOUT):
+         timeout=HEAL_TIMEOUT, verify=True):
     """Heal one fault (idempotent); return its final record.
 
     Raises FaultError when the recovery cannot be verified; the fault then
-    stays open (``heal-failed``) for ``heal-all``/the watchdog to retry.
+    stays open (``heal-failed``, with the attempt counted) for
+    ``heal-all``/the watchdog to retry.  ``verify=False`` (for ``down``,
+    which stops everything next) undoes the fault without waiting for the
+    recovery to show.
     """
     if journal is None:
         if inv is None:
             raise FaultError('heal(): pass the journal or the inventory')
         journal = journal_for(inv)
-    with journal.locked():
-        record = journal.get(fault_id)
+    with _journal_lock(journal):
+        try:
+            record = journal.get(fault_id)
+        except KeyError as e:
+            raise FaultError(str(e).strip('"'))
         if record['status'] in journal_mod.CLOSED:
             return record
-        inv = inv or _load_inventory(record)
-        executor = targets.parse(inv, record['target'])
-        if executor.procs.cloud_is_down():
+        try:
+            inv = inv or _load_inventory(record)
+            executor = targets.parse(inv, record['target'])
+            down = executor.procs.cloud_is_down()
+        except (inventory_mod.InventoryError, FaultError) as e:
+            if os.path.exists(record.get('inventory') or ''):
+                record.update(status='heal-failed', error='heal by %s: %s' % (
+                    by, redact.text(e)))
+                journal.write(record)
+                raise FaultError('fault %s: %s' % (fault_id, e))
+            down = True
+        if down:
             record.update(status='abandoned', healed_by=by,
                           error='the deployment is down; nothing to heal')
             return journal.write(record)
@@ -207,32 +275,44 @@ def heal(fault_id, journal=None, inv=None, by='harness',
             record['healed_at'] = record.get('healed_at') or \
                 journal_mod.now()
             journal.write(record)
-            record['evidence'] = list(record.get('evidence') or []) + \
-                executor.verify_healed(record['action'], record, timeout)
+            if verify:
+                record['evidence'] = list(record.get('evidence') or []) + \
+                    executor.verify_healed(record['action'], record, timeout)
         except Exception as e:
-            record.update(status='heal-failed', error='heal by %s failed: '
-                          '%s: %s' % (by, type(e).__name__, redact.text(e)))
+            record.update(
+                status='heal-failed',
+                heal_attempts=int(record.get('heal_attempts') or 0) + 1,
+                error='heal by %s failed: %s: %s' % (
+                    by, type(e).__name__, redact.text(e)))
             journal.write(record)
             raise FaultError('fault %s (%s %s) not healed: %s' % (
                 fault_id, record['target'], record['action'],
                 record['error']))
         record.update(status='healed', healed_by=by, error=None,
-                      heal_verified_at=journal_mod.now())
+                      heal_verified_at=journal_mod.now() if verify else None)
         return journal.write(record)
 
 
-def heal_all(workdir, by='heal-all', out=None):
+def journal_in(workdir):
+    """The fault journal of a deployment workdir (which must exist)."""
+    workdir = os.path.abspath(workdir)
+    if not os.path.isdir(workdir):
+        raise FaultError('workdir %s does not exist' % workdir)
+    return journal_mod.Journal(os.path.join(workdir, 'faults.jsonl'))
+
+
+def heal_all(workdir, by='heal-all', out=None, verify=True):
     """Heal every fault still open in ``<workdir>/faults.jsonl``.
 
     Returns the list of records healed (or attempted); errors are reported
     through ``out`` and in the records, never raised, so ``down`` goes on.
     """
-    path = os.path.join(os.path.abspath(workdir), 'faults.jsonl')
-    jr = journal_mod.Journal(path)
+    jr = journal_in(workdir)
     results = []
     for rec in jr.open_faults():
         try:
-            results.append(heal(rec['id'], journal=jr, by=by))
+            results.append(heal(rec['id'], journal=jr, by=by,
+                                verify=verify))
         except (FaultError, inventory_mod.InventoryError, OSError) as e:
             if out:
                 out('fault %s (%s %s): %s' % (rec['id'], rec['target'],
@@ -243,8 +323,28 @@ def heal_all(workdir, by='heal-all', out=None):
 
 
 def list_faults(workdir):
-    path = os.path.join(os.path.abspath(workdir), 'faults.jsonl')
-    return list(journal_mod.Journal(path).records().values())
+    return list(journal_in(workdir).records().values())
+
+
+def attention(record):
+    """Why an open fault needs a person, or None: its heal keeps failing,
+    or nobody is left to heal it (watchdog and injecting process gone)."""
+    if record.get('status') not in journal_mod.OPEN:
+        return None
+    if record.get('watchdog_gave_up_at'):
+        return 'the watchdog gave up after %s failed heal(s): %s' % (
+            record.get('heal_attempts'), record.get('error'))
+    from cellv2_conformance.faults import watchdog as watchdog_mod
+    wd, owner = record.get('watchdog') or {}, record.get('owner') or {}
+    if not watchdog_mod.parent_alive(wd.get('pid') or -1,
+                                     wd.get('create_time')) and \
+            not (owner and watchdog_mod.parent_alive(
+                owner.get('pid') or -1, owner.get('create_time'))):
+        return 'no watchdog and no injecting process left to heal it'
+    if record.get('status') == 'heal-failed':
+        return 'heal failed %s time(s), retrying: %s' % (
+            record.get('heal_attempts'), record.get('error'))
+    return None
 
 
 @contextlib.contextmanager

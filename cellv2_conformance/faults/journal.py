@@ -2,9 +2,15 @@
 
 Append-only JSON lines; every line is the full record of one fault at one
 moment, so the last line of an id is its current state and the file as a
-whole is the fault timeline a report can draw.  Writers take an exclusive
-``flock`` on ``<journal>.lock``, which also serialises healing: the harness,
-the watchdog and ``fault heal-all`` never heal the same fault at once.
+whole is the fault timeline a report can draw.  Every write happens under
+the lock ``.state.lock`` next to the journal -- for a deployment the very
+lock that guards its ``state.json`` -- which also serialises injecting and
+healing: the harness, the watchdog and ``fault heal-all`` never act on the
+same fault at once, and a fault healed (closed) is never written back open
+by a writer holding an older copy (:class:`RecordClosed`).
+
+Lines that are not a JSON object with a string ``id`` (a torn last line of
+a killed writer, a hand edit) are skipped, never fatal.
 
 A record::
 
@@ -17,12 +23,12 @@ Times are UTC ISO 8601.  No secrets: targets are names from the inventory,
 evidence strings go through :func:`cellv2_conformance.redact.text`.
 """
 
-import contextlib
 import datetime
-import fcntl
 import json
 import os
 
+from cellv2_conformance.common import filelock
+from cellv2_conformance.deploy.process import STATE_LOCK
 from cellv2_conformance import redact
 
 # A fault in one of these states may still be in effect: heal-all heals it.
@@ -34,22 +40,28 @@ def now():
     return datetime.datetime.now(datetime.timezone.utc).isoformat()
 
 
+class RecordClosed(RuntimeError):
+    """A write would reopen a fault that is already closed."""
+
+    def __init__(self, record):
+        super().__init__('fault %s is already %s (by %s)' % (
+            record['id'], record.get('status'), record.get('healed_by')))
+        self.record = record
+
+
 class Journal:
     def __init__(self, path):
         self.path = os.path.abspath(path)
-        self.lock_path = self.path + '.lock'
+        self.lock_path = os.path.join(os.path.dirname(self.path), STATE_LOCK)
 
-    @contextlib.contextmanager
     def locked(self):
-        """Exclusive lock over the journal (held while healing)."""
-        os.makedirs(os.path.dirname(self.path), exist_ok=True)
-        fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            yield
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-            os.close(fd)
+        """The exclusive lock over the journal (and the deployment's
+        state); nests within one thread."""
+        if not os.path.isdir(os.path.dirname(self.path)):
+            raise FileNotFoundError(
+                'no directory %s for the fault journal' %
+                os.path.dirname(self.path))
+        return filelock.locked(self.lock_path)
 
     def _lines(self):
         try:
@@ -59,10 +71,13 @@ class Journal:
                     if not line:
                         continue
                     try:
-                        yield json.loads(line)
+                        rec = json.loads(line)
                     except ValueError:
                         continue      # a torn last line of a killed writer
-        except FileNotFoundError:
+                    if isinstance(rec, dict) and isinstance(
+                            rec.get('id'), str):
+                        yield rec
+        except (FileNotFoundError, NotADirectoryError):
             return
 
     def history(self, fault_id=None):
@@ -88,17 +103,35 @@ class Journal:
                 if r.get('status') in OPEN]
 
     def write(self, record):
-        """Append the record's current state (caller may hold the lock)."""
+        """Append the record's current state, under the lock.
+
+        Raises :class:`RecordClosed` (and writes nothing) when the fault is
+        already closed and ``record`` would reopen it.
+        """
         rec = dict(record)
         rec['evidence'] = [redact.text(e) for e in rec.get('evidence', [])]
         if rec.get('error'):
             rec['error'] = redact.text(rec['error'])
-        rec['written_at'] = now()
-        line = json.dumps(rec, sort_keys=True) + '\n'
-        fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                     0o600)
-        try:
-            os.write(fd, line.encode('utf-8'))
-        finally:
-            os.close(fd)
+        with self.locked():
+            current = self.records().get(rec['id'])
+            if current and current.get('status') in CLOSED and \
+                    rec.get('status') not in CLOSED:
+                raise RecordClosed(current)
+            rec['written_at'] = now()
+            line = json.dumps(rec, sort_keys=True) + '\n'
+            fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                         0o600)
+            try:
+                os.write(fd, line.encode('utf-8'))
+            finally:
+                os.close(fd)
         return rec
+
+    def update(self, fault_id, **changes):
+        """Merge ``changes`` into the latest record of an open fault."""
+        with self.locked():
+            rec = self.get(fault_id)
+            if rec.get('status') in CLOSED:
+                return rec
+            rec.update(changes)
+            return self.write(rec)

@@ -90,7 +90,10 @@ class Processes:
                 'commands recorded by `cellv2-conformance deploy`); '
                 'inventory %s names workdir %r without one' % (
                     self.inv.path, self.workdir))
-        return process.State.load(self.workdir)
+        try:
+            return process.State.load(self.workdir)
+        except process.DeployError as e:
+            raise FaultError(str(e))
 
     def record(self, name):
         st = self.state()
@@ -102,10 +105,11 @@ class Processes:
         return rec
 
     def cloud_is_down(self):
-        """True when the deployment was torn down (nothing left to heal)."""
+        """True when the deployment is being or was torn down (nothing
+        left to heal; a heal must not start anything again)."""
         process = self._process_mod()
         if self.workdir and process.State.exists(self.workdir):
-            return self.state().data.get('status') == 'down'
+            return self.state().data.get('status') in ('stopping', 'down')
         # A deployed cloud whose workdir is gone; an existing cloud (no
         # state.json) is never "down" for us.
         return self.inv.data.get('source') == 'cellv2-conformance deploy'
@@ -163,6 +167,23 @@ class Processes:
 # executors
 # --------------------------------------------------------------------------
 
+def deployed_by_us(inv):
+    """True when ``inv`` is the inventory `cellv2-conformance deploy` wrote
+    for its workdir (its state.json names this very file), so every target
+    in it is something this harness started."""
+    from cellv2_conformance.deploy import process
+    workdir = inv.workdir
+    if not inv.path or not isinstance(workdir, str) or \
+            not process.State.exists(workdir):
+        return False
+    try:
+        recorded = process.State.load(workdir).data.get('inventory')
+    except process.DeployError:
+        return False
+    return bool(recorded) and os.path.realpath(recorded) == \
+        os.path.realpath(inv.path)
+
+
 class Executor:
     actions = ()
     kind = None
@@ -172,6 +193,13 @@ class Executor:
         self.target = target
         self.cell = cell
         self.procs = Processes(inv)
+
+    @property
+    def resources(self):
+        """Canonical identity of what the fault acts on: two targets that
+        name the same thing (``service(mariadb-cell2)`` and
+        ``cell(cell2).db``) share it, so they are never open at once."""
+        return ('target:%s' % self.target,)
 
     def check_action(self, action):
         if action not in self.actions:
@@ -204,6 +232,10 @@ class ProcessExecutor(Executor):
     def __init__(self, inv, target, process_name, cell=None):
         super().__init__(inv, target, cell)
         self.name = process_name
+
+    @property
+    def resources(self):
+        return ('process:%s' % self.name,)
 
     def prepare(self, action, record):
         rec = self.procs.record(self.name)
@@ -389,6 +421,10 @@ class VhostExecutor(Executor):
             urllib.parse.urlsplit(cell.transport).username or '')
         self.mgmt = inspect_mq.for_cell(inv, cell)
 
+    @property
+    def resources(self):
+        return ('vhost:%s/%s' % (self.mgmt.url, self.vhost),)
+
     def _url(self, path):
         return self.mgmt.url + '/api' + path
 
@@ -525,6 +561,10 @@ class CellMappingExecutor(Executor):
     actions = ('disable', 'disable-restart')
     kind = 'cell'
     scheduler = 'nova-scheduler'
+
+    @property
+    def resources(self):
+        return ('cell-mapping:%s' % self.cell.uuid,)
 
     def _mapping(self):
         url = self.inv.api.get('readonly_database') or self.inv.api.get(

@@ -4,8 +4,7 @@ import copy
 import dataclasses
 import os
 
-import jsonschema
-import yaml
+from cellv2_conformance.common import documents
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLED = os.path.join(HERE, 'scenarios')
@@ -20,7 +19,13 @@ OVERRIDABLE = (
 
 _NAME = r'^[a-z][a-z0-9-]{0,30}$'
 
-_OPTION_VALUE = {'type': ['string', 'integer', 'number', 'boolean', 'array']}
+# Rendered into INI files: no line breaks (they would inject lines into a
+# service's config), and names made of the characters oslo.config uses.
+_ONE_LINE = {'type': 'string', 'pattern': r'^[^\r\n]*$'}
+_SCALAR = {'oneOf': [_ONE_LINE, {'type': ['integer', 'number', 'boolean']}]}
+_OPTION_VALUE = {'oneOf': [_SCALAR, {'type': 'array', 'items': _SCALAR}]}
+_SECTION_NAME = {'pattern': r'^[A-Za-z0-9_.:-]{1,80}$'}
+_OPTION_NAME = {'pattern': r'^[A-Za-z0-9_.-]{1,80}$'}
 
 SCHEMA = {
     'type': 'object',
@@ -87,8 +92,10 @@ SCHEMA = {
             'properties': {
                 svc: {
                     'type': 'object',
+                    'propertyNames': _SECTION_NAME,
                     'additionalProperties': {
                         'type': 'object',
+                        'propertyNames': _OPTION_NAME,
                         'additionalProperties': _OPTION_VALUE,
                     },
                 } for svc in OVERRIDABLE
@@ -190,36 +197,6 @@ def load(name_or_path):
     return load_text(text, source=path)
 
 
-def _line_map(text):
-    """Map a path tuple ('cells', 1, 'computes') to its 1-based line."""
-    lines = {}
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError:
-        return lines
-
-    def walk(node, path):
-        lines[path] = node.start_mark.line + 1
-        if isinstance(node, yaml.MappingNode):
-            for k, v in node.value:
-                lines[path + (k.value,)] = k.start_mark.line + 1
-                walk(v, path + (k.value,))
-        elif isinstance(node, yaml.SequenceNode):
-            for i, v in enumerate(node.value):
-                walk(v, path + (i,))
-
-    if root is not None:
-        walk(root, ())
-    return lines
-
-
-def _fmt_path(path):
-    out = ''
-    for p in path:
-        out += '[%d]' % p if isinstance(p, int) else ('.' if out else '') + p
-    return out or '<top level>'
-
-
 def _explain(err):
     """Turn a jsonschema error into words a user can act on."""
     v = err.validator
@@ -253,10 +230,17 @@ def _explain(err):
         return 'must be %s %s%s (got %r)' % (
             word, err.validator_value, unit,
             len(err.instance) if v.endswith('Items') else err.instance)
-    if v == 'oneOf':
+    if v == 'oneOf' and err.validator_value == SCHEMA['properties'][
+            'base_port']['oneOf']:
         return "must be 'auto' or a port number 1024-64000 (got %r)" % (
             err.instance,)
-    return err.message
+    if v == 'oneOf':
+        return ('must be a single-line string, a number, a boolean or a '
+                'list of those (got %r)' % (err.instance,))
+    if v == 'propertyNames':
+        return 'names must be letters, digits and _.:- (got %r)' % (
+            err.instance,)
+    return documents.explain(err)
 
 
 def _merge(defaults, data):
@@ -270,27 +254,14 @@ def _merge(defaults, data):
 
 
 def load_text(text, source='<string>'):
-    try:
-        data = yaml.safe_load(text)
-    except yaml.YAMLError as e:
-        mark = getattr(e, 'problem_mark', None)
-        where = ':%d' % (mark.line + 1) if mark else ''
-        raise ScenarioError('scenario %s%s: not valid YAML: %s' % (
-            source, where, getattr(e, 'problem', None) or e))
+    data = documents.load_yaml(text, 'scenario %s' % source, ScenarioError)
     if not isinstance(data, dict):
         raise ScenarioError('scenario %s: the top level must be a mapping '
                             'with at least a "cells" list' % source)
-    lines = _line_map(text)
-    errors = sorted(jsonschema.Draft7Validator(SCHEMA).iter_errors(data),
-                    key=lambda e: list(map(str, e.absolute_path)))
-    if errors:
-        msgs = []
-        for err in errors:
-            path = tuple(err.absolute_path)
-            line = lines.get(path)
-            msgs.append('scenario %s%s: field %s: %s' % (
-                source, ':%d' % line if line else '', _fmt_path(path),
-                _explain(err)))
+    lines = documents.line_map(text)
+    msgs = documents.errors(data, SCHEMA, text, 'scenario %s' % source,
+                            _explain)
+    if msgs:
         raise ScenarioError('\n'.join(msgs))
 
     merged = _merge(DEFAULTS, data)

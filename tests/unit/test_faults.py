@@ -187,6 +187,10 @@ class TestLifecycle(testtools.TestCase):
         super().setUp()
         self.wd = self.useFixture(fixtures.TempDir()).path
         self.inv = _inventory(self.wd)
+        # the deployer's record of the inventory it wrote: targets are ours
+        with open(os.path.join(self.wd, 'state.json'), 'w') as f:
+            json.dump({'processes': {}, 'status': 'ready',
+                       'inventory': self.inv.path}, f)
         self.ex = FakeExecutor(self.inv, 'fake(x)')
         p = mock.patch.object(targets, 'parse', return_value=self.ex)
         p.start()
