@@ -231,12 +231,13 @@ def run_tempest(conf, cwd, regex, concurrency, report_dir, out=_say):
     argv = [tempest_bin(), 'run', '--config-file', conf, '--regex', regex,
             '--concurrency', str(concurrency), '--subunit']
     out('running: %s (in %s)' % (' '.join(argv), cwd))
-    stream_path = os.path.join(report_dir, '.results.subunit.raw')
-    stderr_path = os.path.join(report_dir, '.tempest-stderr.raw')
     env = _env()
-    try:
-        with open(stream_path, 'wb') as stream, \
-                open(stderr_path, 'wb') as err:
+    # tempest's raw output (unredacted) lives in unnamed files (O_TMPFILE:
+    # mode 0600, no directory entry): nothing is left in the report dir
+    # on any exit, even kill -9; only the redacted copies get a name.
+    with tempfile.TemporaryFile(dir=report_dir) as stream, \
+            tempfile.TemporaryFile(dir=report_dir) as err:
+        try:
             proc = subprocess.Popen(argv, cwd=cwd, stdout=subprocess.PIPE,
                                     stderr=err, env=env,
                                     start_new_session=True)
@@ -251,8 +252,10 @@ def run_tempest(conf, cwd, regex, concurrency, report_dir, out=_say):
                 reader.join(10)
                 raise
             reader.join()
-    finally:
-        _keep_redacted(report_dir, stream_path, stderr_path)
+        finally:
+            stream.flush()
+            err.flush()
+            _keep_redacted(report_dir, stream, err)
     return rc
 
 
@@ -270,19 +273,16 @@ def _pump(pipe, stream, progress, out):
         progress.stopTestRun()
 
 
-def _keep_redacted(report_dir, stream_path, stderr_path):
-    """Only redacted copies of tempest's output stay in the report dir."""
+def _keep_redacted(report_dir, stream, stderr):
+    """Only redacted copies of tempest's output reach the report dir."""
+    def path(f):
+        return '/proc/self/fd/%d' % f.fileno()
     try:
-        bundle.redact_stream(stream_path, os.path.join(report_dir,
-                                                       bundle.SUBUNIT))
+        bundle.redact_stream(path(stream), os.path.join(report_dir,
+                                                        bundle.SUBUNIT))
     finally:
-        bundle.copy_redacted(stderr_path, os.path.join(
+        bundle.copy_redacted(path(stderr), os.path.join(
             report_dir, 'tempest-stderr.log'))
-        for p in (stream_path, stderr_path):
-            try:
-                os.unlink(p)
-            except OSError:
-                pass
 
 
 def _stop_group(proc):

@@ -998,6 +998,10 @@ def teardown(workdir, keep=False, out=print, lock_timeout=60):
     if not os.path.isdir(workdir):
         out('nothing to stop in %s (no such directory)' % workdir)
         return 0
+    if not process.State.exists(workdir) and \
+            not workdir_mod.is_ours(workdir):
+        out('nothing to stop in %s (not a deployment directory)' % workdir)
+        return 0
     try:
         lock = workdir_mod.command_lock(workdir, timeout=lock_timeout)
         with lock, _shielded(out):

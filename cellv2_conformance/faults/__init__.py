@@ -180,11 +180,12 @@ def inject(inv, spec, ttl=DEFAULT_TTL, parent_pid='self', watchdog=True,
                     executor.target, ', '.join(r['id'] for r in busy),
                     ', '.join(sorted({r['target'] for r in busy}))))
         executor.prepare(action, record)
-        jr.write(record)
-    try:
+        # The watchdog starts before the record exists (it waits for it):
+        # whenever this process dies from here on, someone heals.
         if watchdog:
             record['watchdog'] = _spawn_watchdog(jr, record, parent)
-            jr.write(record)
+        jr.write(record)
+    try:
         with jr.locked():
             current = jr.get(record['id'])
             if current.get('status') in journal_mod.CLOSED:

@@ -26,6 +26,7 @@ import time
 import psutil
 
 GIVE_UP_S = 1800
+RECORD_GRACE_S = 20
 MAX_PAUSE_S = 30
 
 
@@ -61,19 +62,24 @@ def reason_to_heal(record, parent_pid, parent_create_time, now=None):
 
 
 def run(journal_path, fault_id, ttl, parent_pid=None,
-        parent_create_time=None, interval=0.5, give_up_s=GIVE_UP_S):
+        parent_create_time=None, interval=0.5, give_up_s=GIVE_UP_S,
+        record_grace_s=RECORD_GRACE_S):
     from cellv2_conformance import faults
     from cellv2_conformance.faults import journal as journal_mod
     jr = journal_mod.Journal(journal_path)
     _log('watching fault %s (ttl %ss, parent %s)' % (fault_id, ttl,
                                                      parent_pid or '-'))
     failures, first_failure = 0, None
+    started = time.monotonic()
     while True:
         try:
             record = jr.get(fault_id)
         except KeyError:
-            _log('fault %s no longer in %s; exiting' % (fault_id,
-                                                        journal_path))
+            # Started just before inject() writes the record.
+            if time.monotonic() - started < record_grace_s:
+                time.sleep(interval)
+                continue
+            _log('fault %s not in %s; exiting' % (fault_id, journal_path))
             return 0
         except Exception as e:    # unreadable for now: look again
             _log('cannot read %s: %s' % (journal_path, e))

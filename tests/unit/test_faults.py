@@ -288,7 +288,7 @@ class TestWatchdog(testtools.TestCase):
                   'action': 'x', 'expires_at': time.time() + 100})
         self.assertEqual(0, watchdog.run(jr.path, 'a', 100, interval=0.01))
         self.assertEqual(0, watchdog.run(jr.path, 'gone', 100,
-                                         interval=0.01))
+                                         interval=0.01, record_grace_s=0))
 
 
 class TestCli(testtools.TestCase):
