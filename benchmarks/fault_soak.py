@@ -70,9 +70,10 @@ def _commit():
     here = os.path.dirname(os.path.abspath(__file__))
     try:
         return subprocess.run(['git', 'rev-parse', 'HEAD'], cwd=here,
-                              capture_output=True, text=True).stdout.strip()
+                              capture_output=True, text=True).stdout.strip(
+                                  ) or os.environ.get('CELLV2_COMMIT')
     except OSError:
-        return None
+        return os.environ.get('CELLV2_COMMIT')
 
 
 def _pct(values, q):
