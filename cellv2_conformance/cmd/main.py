@@ -19,9 +19,11 @@ def _err(msg):
 def cmd_deploy(args):
     from cellv2_conformance.deploy import deployer
     from cellv2_conformance import scenario
+    from cellv2_conformance.cmd.run import _sigterm_as_interrupt
     sc = scenario.load(args.scenario)
     d = deployer.Deployer(sc, args.workdir)
-    inv = d.deploy()
+    with _sigterm_as_interrupt():      # SIGTERM tears down like Ctrl-C
+        inv = d.deploy()
     print('inventory: %s' % inv)
     print('tempest.conf: %s' % d.state.data['tempest_conf'])
     return 0

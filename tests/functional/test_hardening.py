@@ -210,3 +210,44 @@ class TestHardenedDeployment(base.FunctionalTest):
         self.assertEqual(0, r.returncode, r.stdout + r.stderr)
         self.assert_nothing_left(state, self.wd)
         self.assertFalse(os.path.exists(self.wd), 'workdir left behind')
+
+
+class TestInterruptedDeploy(base.FunctionalTest):
+
+    def test_ctrl_c_aborts_and_tears_down(self):
+        """SIGINT while steps run (database syncs, services starting): the
+        command tears down and exits 130 without waiting for the running
+        steps; nothing of the deployment is left."""
+        import json
+        wd = os.path.join(self.make_workdir(), 'cloud')
+        self.addCleanup(base.cli, 'down', '--workdir', wd)
+        proc = subprocess.Popen(
+            [sys.executable, '-m', 'cellv2_conformance.cmd.main', 'deploy',
+             '--scenario', 'single-cell', '--workdir', wd],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        state_path = os.path.join(wd, 'state.json')
+        deadline = time.monotonic() + 300
+        procs = {}
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                with open(state_path) as f:
+                    procs = json.load(f)['processes']
+            except (OSError, ValueError):
+                procs = {}
+            if 'keystone' in procs:
+                break
+            time.sleep(0.2)
+        self.assertIn('keystone', procs)
+        proc.send_signal(signal.SIGINT)
+        try:
+            # a hang detector, not a timing: steps poll the abort event
+            out, err = proc.communicate(timeout=180)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            self.fail('deploy still running 180 s after Ctrl-C')
+        self.assertEqual(130, proc.returncode, out[-2000:] + err[-2000:])
+        self.assertIn('interrupted', err)
+        self.assertNotIn('Traceback', err)
+        state = self.read_state(wd)
+        self.assertEqual('down', state['status'])
+        self.assert_nothing_left(state, wd)

@@ -280,3 +280,39 @@ class TestRedactionForms(testtools.TestCase):
                          redact.argv(['x', '--os-token', 'abc']))
         self.assertEqual({'memcache_secret_key': '***', 'n': 1},
                          redact.data({'memcache_secret_key': 'k', 'n': 1}))
+
+
+class TestPromptAbort(testtools.TestCase):
+
+    def test_interrupt_does_not_wait_for_running_steps(self):
+        """Ctrl-C while a step runs: the graph returns at once (the step
+        sees the abort event), not when the step would have finished."""
+        import concurrent.futures
+        import time
+        from cellv2_conformance.deploy import deployer
+        d = deployer.Deployer.__new__(deployer.Deployer)
+        d.abort = threading.Event()
+        d.timings = {}
+        d.progress = deployer.Progress(lambda msg: None)
+        finished = []
+
+        def long_step():
+            # a db sync polling the abort event, as process.run does
+            if d.abort.wait(60):
+                raise process.Aborted('stopped')
+            finished.append('slow')
+        real_wait = concurrent.futures.wait
+        calls = []
+
+        def wait(fs, timeout=None, return_when=None):
+            calls.append(1)
+            if len(calls) == 1:
+                raise KeyboardInterrupt()
+            return real_wait(fs, timeout=timeout)
+        t0 = time.monotonic()
+        with mock.patch.object(concurrent.futures, 'wait', wait):
+            self.assertRaises(KeyboardInterrupt, d._run_graph,
+                              [('slow', (), long_step)])
+        self.assertLess(time.monotonic() - t0, 30)
+        self.assertTrue(d.abort.is_set())
+        self.assertEqual([], finished)
