@@ -399,13 +399,16 @@ def _no_results_error(rc, report_dir, regex):
 # ----------------------------------------------------------------------
 def cmd_run(args):
     from cellv2_conformance import inventory as inventory_mod
+    from cellv2_conformance.cmd import down as down_cmd
     from cellv2_conformance import scenario as scenario_mod
     from cellv2_conformance.deploy import deployer
     from cellv2_conformance.deploy.process import DeployError
 
     started = document.utcnow()
     workdir = os.path.abspath(args.workdir)
+    from cellv2_conformance.deploy import workdir as workdir_mod
     sc = scenario_mod.load(args.scenario)        # ScenarioError -> 2
+    workdir_mod.claim(workdir)    # before a report dir is made inside it
     report_dir = os.path.abspath(args.report_dir or os.path.join(
         workdir, 'reports', _stamp('run')))
     os.makedirs(report_dir, exist_ok=True)
@@ -472,7 +475,8 @@ def cmd_run(args):
                          '`cellv2-conformance down --workdir %s`' % workdir)
                 else:
                     try:
-                        deployer.teardown(workdir, keep=False, out=_say)
+                        # heal open faults, then stop (as `down` does)
+                        down_cmd.down(workdir, keep=False, out=_say)
                     except Exception as e:
                         _err('teardown of %s failed: %s (run '
                              '`cellv2-conformance down --workdir %s`)' % (

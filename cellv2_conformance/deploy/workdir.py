@@ -79,7 +79,8 @@ def claim(workdir):
         except OSError as e:
             raise DeployError('cannot read workdir %s: %s' % (
                 workdir, e.strerror))
-        if entries:
+        if entries and 'state.json' not in entries:
+            # (a state.json: a deployment of a version before the marker)
             raise DeployError(
                 'workdir %s is not empty and was not created by '
                 'cellv2-conformance (no %s file); `down` would delete what '
