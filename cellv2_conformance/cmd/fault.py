@@ -17,13 +17,17 @@ import json
 import os
 import signal
 import sys
-import threading
 
 from cellv2_conformance import redact
 
 
+HOLD_SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+
 def _out(msg):
-    print(redact.text(msg))
+    # flushed: `inject --hold` waits after saying the fault is active, and
+    # whoever reads its output through a pipe must see that at once
+    print(redact.text(msg), flush=True)
 
 
 def _inventory(args):
@@ -93,11 +97,16 @@ def cmd_inject(args):
         _out('heal with: cellv2-conformance fault heal --workdir %s --id %s'
              % (args.workdir, rec['id']))
         return 0
+    # Wait for Ctrl-C/SIGTERM with the signals blocked and taken by
+    # sigtimedwait: a Python handler that sets an Event can run while this
+    # very thread is inside Event.wait and deadlock on its lock (seen in
+    # the fault soak: the command hung instead of healing).
+    signal.pthread_sigmask(signal.SIG_BLOCK, HOLD_SIGNALS)
     _out('holding the fault; Ctrl-C (or SIGTERM) heals it')
-    done = threading.Event()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(sig, lambda *a: done.set())
-    done.wait(args.ttl)
+    try:
+        signal.sigtimedwait(HOLD_SIGNALS, args.ttl)
+    finally:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, HOLD_SIGNALS)
     final = faults.heal(rec['id'], inv=inv, by='cli')
     _show(final)
     return 0
