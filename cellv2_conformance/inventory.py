@@ -31,10 +31,11 @@ import urllib.parse
 import yaml
 
 from cellv2_conformance.common import documents
+from cellv2_conformance import errors
 from cellv2_conformance import redact
 
 
-class InventoryError(ValueError):
+class InventoryError(errors.CannotRun, ValueError):
     """The inventory is missing or malformed; the message says where."""
 
 

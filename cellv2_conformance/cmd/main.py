@@ -6,6 +6,7 @@ import sys
 
 from cellv2_conformance.cmd import exitcodes
 from cellv2_conformance.cmd import shell
+from cellv2_conformance import errors
 from cellv2_conformance import redact
 
 DEFAULT_WORKDIR = os.environ.get('CELLV2_WORKDIR', os.path.join(
@@ -171,11 +172,6 @@ def _with_exit_codes(parser):
 
 
 def main(argv=None):
-    from cellv2_conformance.deploy.process import DeployError
-    from cellv2_conformance.deploy.process import Interrupted
-    from cellv2_conformance.faults import FaultError
-    from cellv2_conformance.inventory import InventoryError
-    from cellv2_conformance.scenario import ScenarioError
     parser = build_parser()
     args = parser.parse_args(argv)      # usage error: exit 64
     try:
@@ -188,11 +184,12 @@ def main(argv=None):
                                       else argv))))
     try:
         return args.func(args) or 0
-    except Interrupted as e:
+    except errors.Interrupted as e:
         _err(str(e))
         return exitcodes.INTERRUPTED
-    except (DeployError, ScenarioError, InventoryError, FaultError) as e:
-        # Bad input or a cloud we cannot work with: one message, exit 2.
+    except errors.CannotRun as e:
+        # Bad input or a cloud we cannot work with: one message, exit 2
+        # (DeployError, ScenarioError, InventoryError, FaultError, ...).
         shell.log_traceback('%s' % type(e).__name__)
         _err(str(e))
         return exitcodes.CANNOT_RUN

@@ -17,6 +17,7 @@ import time
 import psutil
 
 from cellv2_conformance.common import filelock
+from cellv2_conformance import errors
 from cellv2_conformance import redact
 
 STATE_FILE = 'state.json'
@@ -29,7 +30,7 @@ def state_lock(workdir):
     return filelock.locked(os.path.join(workdir, STATE_LOCK))
 
 
-class DeployError(RuntimeError):
+class DeployError(errors.CannotRun, RuntimeError):
     """A deployment step failed; the message says what, where and what next."""
 
 
@@ -143,6 +144,10 @@ def start(state, name, argv, log_path, env=None, cwd=None, kind='service',
 
 
 def _start(state, name, argv, log_path, env, cwd, kind, meta):
+    # Never the caller's working directory: it may be deleted while the
+    # service runs (RabbitMQ's management statistics then crash on every
+    # request: file:get_cwd() -> enoent; seen in the fault soak).
+    cwd = cwd or state.workdir
     full_env = dict(os.environ)
     # Never leak a caller's OpenStack credentials into our services.
     for k in list(full_env):
@@ -340,5 +345,5 @@ def run(name, argv, log_path, env=None, timeout=300, cwd=None, abort=None):
     return time.monotonic() - t0
 
 
-class Interrupted(DeployError):
+class Interrupted(errors.Interrupted, DeployError):
     """Ctrl-C or SIGTERM stopped the command (exit code 130)."""

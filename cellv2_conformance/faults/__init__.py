@@ -242,6 +242,11 @@ def heal(fault_id, journal=None, inv=None, by='harness',
     ``heal-all``/the watchdog to retry.  ``verify=False`` (for ``down``,
     which stops everything next) undoes the fault without waiting for the
     recovery to show.
+
+    The undo runs under the journal/state lock; the (possibly long) wait
+    for the recovery to show does not, so a heal that is slow to verify
+    never holds up ``down``, another fault or the deployment's state.  If
+    someone else closed the fault meanwhile, their record stands.
     """
     if journal is None:
         if inv is None:
@@ -276,22 +281,38 @@ def heal(fault_id, journal=None, inv=None, by='harness',
             record['healed_at'] = record.get('healed_at') or \
                 journal_mod.now()
             journal.write(record)
-            if verify:
-                record['evidence'] = list(record.get('evidence') or []) + \
-                    executor.verify_healed(record['action'], record, timeout)
         except Exception as e:
-            record.update(
-                status='heal-failed',
-                heal_attempts=int(record.get('heal_attempts') or 0) + 1,
-                error='heal by %s failed: %s: %s' % (
-                    by, type(e).__name__, redact.text(e)))
-            journal.write(record)
-            raise FaultError('fault %s (%s %s) not healed: %s' % (
-                fault_id, record['target'], record['action'],
-                record['error']))
+            _heal_failed(journal, record, by, e)
+    evidence = []
+    if verify:
+        try:
+            evidence = executor.verify_healed(record['action'], record,
+                                              timeout)
+        except Exception as e:
+            with _journal_lock(journal):
+                current = journal.get(fault_id)
+                if current.get('status') in journal_mod.CLOSED:
+                    return current
+                _heal_failed(journal, record, by, e)
+    with _journal_lock(journal):
+        current = journal.get(fault_id)
+        if current.get('status') in journal_mod.CLOSED:
+            return current
+        record['evidence'] = list(record.get('evidence') or []) + evidence
         record.update(status='healed', healed_by=by, error=None,
                       heal_verified_at=journal_mod.now() if verify else None)
         return journal.write(record)
+
+
+def _heal_failed(journal, record, by, exc):
+    record.update(
+        status='heal-failed',
+        heal_attempts=int(record.get('heal_attempts') or 0) + 1,
+        error='heal by %s failed: %s: %s' % (
+            by, type(exc).__name__, redact.text(exc)))
+    journal.write(record)
+    raise FaultError('fault %s (%s %s) not healed: %s' % (
+        record['id'], record['target'], record['action'], record['error']))
 
 
 def journal_in(workdir):

@@ -35,12 +35,13 @@ import urllib.parse
 import psutil
 import requests
 
+from cellv2_conformance import errors
 from cellv2_conformance.inspect import db as inspect_db
 from cellv2_conformance.inspect import mq as inspect_mq
 from cellv2_conformance import redact
 
 
-class FaultError(RuntimeError):
+class FaultError(errors.CannotRun, RuntimeError):
     """A fault could not be injected, verified or healed; says why/where."""
 
 

@@ -5,6 +5,7 @@ import dataclasses
 import os
 
 from cellv2_conformance.common import documents
+from cellv2_conformance import errors
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 BUNDLED = os.path.join(HERE, 'scenarios')
@@ -114,7 +115,7 @@ DEFAULTS = {
 }
 
 
-class ScenarioError(ValueError):
+class ScenarioError(errors.CannotRun, ValueError):
     """A scenario is malformed; the message names file, line and field."""
 
 

@@ -139,6 +139,7 @@ class FuzzBase(testtools.TestCase):
             argv, run.code, run.out[-800:], run.err[-800:])
         self.assertIn(run.code, allowed, what)
         self.assertNotIn('Traceback', run.out + run.err, what)
+        self.assertNotIn('internal error', run.err, what)
         if run.code == 2:
             self.assertTrue(run.err.strip(), what)
         left = {p.pid for p in psutil.Process().children(recursive=True)}
