@@ -316,3 +316,35 @@ class TestPromptAbort(testtools.TestCase):
         self.assertLess(time.monotonic() - t0, 30)
         self.assertTrue(d.abort.is_set())
         self.assertEqual([], finished)
+
+
+class TestHealVerifiesOutsideTheLock(testtools.TestCase):
+
+    def test_state_lock_free_while_recovery_is_verified(self):
+        """A slow recovery check must not hold up `down` or other faults:
+        the state lock is free while heal() waits for the recovery."""
+        from cellv2_conformance.common import filelock
+        wd = self.useFixture(fixtures.TempDir()).path
+        inv = test_faults._inventory(wd)
+        _ours(inv, wd)
+        ex = test_faults.FakeExecutor(inv, 'fake(x)')
+        free = []
+
+        def verify_healed(action, record, timeout):
+            def other_process_like():
+                try:
+                    with filelock.locked(os.path.join(
+                            wd, process.STATE_LOCK), timeout=2):
+                        free.append(True)
+                except filelock.LockTimeout:
+                    free.append(False)
+            t = threading.Thread(target=other_process_like)
+            t.start()
+            t.join()
+            return ['ok']
+        ex.verify_healed = verify_healed
+        with mock.patch.object(targets, 'parse', return_value=ex):
+            rec = faults.inject(inv, 'fake(x):break', ttl=5, watchdog=False)
+            self.assertEqual('healed', faults.heal(rec['id'], inv=inv)[
+                'status'])
+        self.assertEqual([True], free)
