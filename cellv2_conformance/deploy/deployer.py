@@ -913,13 +913,12 @@ class Deployer:
         try:
             ports = ports_mod.allocate(self.scenario, self.workdir)
             self.L = self._layout(ports)
-            self.state.data.update({
+            self.state.update(lambda data: data.update({
                 'scenario': self.scenario.to_dict(),
                 'scenario_name': self.scenario.name,
                 'ports': ports, 'workdir': self.workdir,
                 'started_at': time.time(), 'db_prefix': self.db_prefix,
-                'vhost_prefix': self.vhost_prefix})
-            self.state.save()
+                'vhost_prefix': self.vhost_prefix}))
             self._write_configs()
             self.progress('deploying scenario %s into %s (ports %d-%d)' % (
                 self.scenario.name, self.workdir, min(ports.values()),

@@ -101,7 +101,10 @@ class State:
                                                 sort_keys=True))
 
     def save(self):
-        self.update(lambda data: None)
+        """Write the in-memory state as it is (the deployer's first write)."""
+        with state_lock(self.workdir), self._lock:
+            write_private(self.path, json.dumps(self.data, indent=1,
+                                                sort_keys=True))
 
     @property
     def processes(self):
