@@ -291,6 +291,16 @@ class ProcessExecutor(Executor):
             if self.procs.alive(rec):
                 self.procs.signal_group(rec, signal.SIGCONT)
             return
+        injected_into = record.get('process') or {}
+        if self.procs.alive(rec) and \
+                rec['pid'] == injected_into.get('pid') and \
+                rec.get('create_time') == injected_into.get('create_time'):
+            # The very process the fault was injected into still runs: the
+            # injection may have been cut short half-way (SIGTERM sent, the
+            # service shutting down; seen in the fault soak when the
+            # injecting command was killed).  "Alive" is not "healed":
+            # finish the stop, then start it afresh.
+            self.procs.stop(rec)
         self.procs.restart(self.name)
 
     def verify_healed(self, action, record, timeout):

@@ -348,3 +348,26 @@ class TestHealVerifiesOutsideTheLock(testtools.TestCase):
             self.assertEqual('healed', faults.heal(rec['id'], inv=inv)[
                 'status'])
         self.assertEqual([True], free)
+
+
+class TestHealOfAnInterruptedStop(testtools.TestCase):
+
+    def test_process_still_shutting_down_is_restarted(self):
+        """The injecting command died between SIGTERM and the process's
+        exit: heal must not take the exiting process for a healthy one."""
+        wd = self.useFixture(fixtures.TempDir()).path
+        inv = test_faults._inventory(wd)
+        ex = targets.parse(inv, 'service(nova-scheduler)')
+        rec = {'pid': 42, 'create_time': 7.0}
+        procs = mock.Mock()
+        procs.record.return_value = rec
+        procs.alive.return_value = True
+        ex.procs = procs
+        ex.heal('stop', {'process': {'pid': 42, 'create_time': 7.0}})
+        procs.stop.assert_called_once_with(rec)
+        procs.restart.assert_called_once_with('nova-scheduler')
+        # already restarted by someone (another pid): just make sure
+        procs.reset_mock()
+        ex.heal('stop', {'process': {'pid': 41, 'create_time': 6.0}})
+        procs.stop.assert_not_called()
+        procs.restart.assert_called_once_with('nova-scheduler')
