@@ -131,6 +131,19 @@ class Processes:
     def signal_group(self, rec, sig):
         self._process_mod().signal_process(rec, sig)
 
+    def signal_tree(self, rec, sig):
+        """``sig`` to the process group and to every descendant: some
+        leave the group (RabbitMQ's erl_child_setup calls setsid, so its
+        inet_gethost and disk monitor would keep running under a freeze;
+        seen in the fault soak)."""
+        members = self.members(rec)
+        self.signal_group(rec, sig)
+        for m in members:
+            try:
+                m.send_signal(sig)
+            except psutil.Error:
+                pass
+
     def signal_one(self, rec, sig):
         if not self.alive(rec):
             raise FaultError('process pid %s is not running' % rec['pid'])
@@ -225,8 +238,8 @@ class Executor:
 
 class ProcessExecutor(Executor):
     """A recorded service process: ``freeze`` (SIGSTOP of its process
-    group, healed by SIGCONT) or ``stop`` (SIGTERM, healed by a restart with
-    the recorded argv/env)."""
+    group and every descendant, healed by SIGCONT) or ``stop`` (SIGTERM,
+    healed by a restart with the recorded argv/env)."""
     actions = ('freeze', 'stop')
     kind = 'process'
 
@@ -250,7 +263,7 @@ class ProcessExecutor(Executor):
     def inject(self, action, record):
         rec = self.procs.record(self.name)
         if action == 'freeze':
-            self.procs.signal_group(rec, signal.SIGSTOP)
+            self.procs.signal_tree(rec, signal.SIGSTOP)
         else:
             self.procs.stop(rec)
 
@@ -289,7 +302,7 @@ class ProcessExecutor(Executor):
         rec = self.procs.record(self.name)
         if action == 'freeze':
             if self.procs.alive(rec):
-                self.procs.signal_group(rec, signal.SIGCONT)
+                self.procs.signal_tree(rec, signal.SIGCONT)
             return
         injected_into = record.get('process') or {}
         if self.procs.alive(rec) and \

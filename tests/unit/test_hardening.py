@@ -371,3 +371,38 @@ class TestHealOfAnInterruptedStop(testtools.TestCase):
         ex.heal('stop', {'process': {'pid': 41, 'create_time': 6.0}})
         procs.stop.assert_not_called()
         procs.restart.assert_called_once_with('nova-scheduler')
+
+
+class TestFreezeReachesTheWholeTree(testtools.TestCase):
+
+    def test_descendant_in_its_own_session_is_frozen_and_thawed(self):
+        """Like RabbitMQ's erl_child_setup: a child that called setsid is
+        not in the recorded process group; freeze must stop it too."""
+        import subprocess
+        import sys
+        import time
+        import psutil
+        parent = subprocess.Popen(
+            [sys.executable, '-c', 'import subprocess, sys, time; '
+             'subprocess.Popen([sys.executable, "-c", "import time; '
+             'time.sleep(60)"], start_new_session=True); time.sleep(60)'],
+            start_new_session=True)
+        self.addCleanup(lambda: [p.kill() for p in [psutil.Process(
+            parent.pid)] + psutil.Process(parent.pid).children(True)])
+        deadline = time.monotonic() + 20
+        while not psutil.Process(parent.pid).children() and \
+                time.monotonic() < deadline:
+            time.sleep(0.05)
+        rec = {'pid': parent.pid, 'pgid': parent.pid,
+               'create_time': psutil.Process(parent.pid).create_time()}
+        procs = targets.Processes.__new__(targets.Processes)
+        members = procs.members(rec)
+        self.assertEqual(2, len(members))
+        self.assertNotEqual(os.getpgid(members[0].pid),
+                            os.getpgid(members[1].pid))
+        procs.signal_tree(rec, 19)          # SIGSTOP
+        time.sleep(0.2)
+        self.assertEqual({'stopped'}, {m.status() for m in members})
+        procs.signal_tree(rec, 18)          # SIGCONT
+        time.sleep(0.2)
+        self.assertNotIn('stopped', {m.status() for m in members})
