@@ -223,6 +223,10 @@ class Soak:
                     proc.wait(60)
                     c.update(outcome='inject-failed', code=proc.returncode,
                              error=proc.stderr.read().strip()[-300:])
+                    self.findings.append('cycle %d: %s %s could not be '
+                                         'injected (exit %s): %s' % (
+                                             n, target, action, c['code'],
+                                             c['error']))
                     fault_id = fault_id or self.new_fault_id(before, 1)
                     return self.after(c, fault_id, None)
                 if mode == 'down-mid-fault':
