@@ -41,8 +41,10 @@ class InventoryError(errors.CannotRun, ValueError):
 
 _STR = {'type': 'string'}
 _OPT_STR = {'type': ['string', 'null']}
-_DB_URL = {'type': 'string', 'pattern': r'^[a-z][a-z0-9+]*://'}
-_MQ_URL = {'type': 'string', 'pattern': r'^[a-z][a-z0-9+]*://'}
+# URLs are checked where they are used (connecting says what is wrong);
+# here only that they are one non-empty line.
+_DB_URL = {'type': 'string', 'minLength': 1, 'pattern': r'^[^\n]*$'}
+_MQ_URL = _DB_URL
 _PORT = {'type': ['integer', 'null'], 'minimum': 1, 'maximum': 65535}
 _STRINGS = {'type': 'array', 'items': _STR}
 _SERVICE = {'type': ['object', 'null'], 'properties': {

@@ -18,9 +18,9 @@ def _err(msg):
 
 
 def cmd_deploy(args):
+    from cellv2_conformance.cmd.run import _sigterm_as_interrupt
     from cellv2_conformance.deploy import deployer
     from cellv2_conformance import scenario
-    from cellv2_conformance.cmd.run import _sigterm_as_interrupt
     sc = scenario.load(args.scenario)
     d = deployer.Deployer(sc, args.workdir)
     with _sigterm_as_interrupt():      # SIGTERM tears down like Ctrl-C

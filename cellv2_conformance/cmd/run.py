@@ -398,11 +398,11 @@ def _no_results_error(rc, report_dir, regex):
 # run
 # ----------------------------------------------------------------------
 def cmd_run(args):
-    from cellv2_conformance import inventory as inventory_mod
     from cellv2_conformance.cmd import down as down_cmd
-    from cellv2_conformance import scenario as scenario_mod
     from cellv2_conformance.deploy import deployer
     from cellv2_conformance.deploy.process import DeployError
+    from cellv2_conformance import inventory as inventory_mod
+    from cellv2_conformance import scenario as scenario_mod
 
     started = document.utcnow()
     workdir = os.path.abspath(args.workdir)

@@ -19,13 +19,13 @@ import urllib.parse
 
 import requests
 
+from cellv2_conformance.common import filelock
 from cellv2_conformance.deploy import configs
 from cellv2_conformance.deploy import infra
 from cellv2_conformance.deploy import keystone_setup
 from cellv2_conformance.deploy import ports as ports_mod
 from cellv2_conformance.deploy import process
 from cellv2_conformance.deploy import render
-from cellv2_conformance.common import filelock
 from cellv2_conformance.deploy import schema_cache
 from cellv2_conformance.deploy import workdir as workdir_mod
 from cellv2_conformance.deploy import writers

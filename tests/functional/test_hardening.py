@@ -149,8 +149,8 @@ class TestHardenedDeployment(base.FunctionalTest):
                                 userid='guest', password='guest',
                                 virtual_host='/', connect_timeout=5)
         try:
-            self.assertRaises(Exception, conn.ensure_connection,
-                              max_retries=1)
+            self.assertRaises(kombu.exceptions.OperationalError,
+                              conn.ensure_connection, max_retries=1)
         finally:
             conn.release()
 

@@ -15,10 +15,10 @@ import shutil
 import tempfile
 
 import fixtures
+from hypothesis import given
 from hypothesis import HealthCheck
 from hypothesis import settings
 from hypothesis import strategies as st
-from hypothesis import given
 import psutil
 import testtools
 import yaml

@@ -2,14 +2,21 @@
 over state and journal, closed faults never reopened, canonical targets,
 foreign targets refused, workdir ownership, redaction forms."""
 
+import concurrent.futures
 import json
 import os
+import subprocess
+import sys
 import threading
+import time
 from unittest import mock
 
 import fixtures
+import psutil
 import testtools
 
+from cellv2_conformance.common import filelock
+from cellv2_conformance.deploy import deployer
 from cellv2_conformance.deploy import process
 from cellv2_conformance.deploy import workdir as workdir_mod
 from cellv2_conformance import faults
@@ -287,9 +294,6 @@ class TestPromptAbort(testtools.TestCase):
     def test_interrupt_does_not_wait_for_running_steps(self):
         """Ctrl-C while a step runs: the graph returns at once (the step
         sees the abort event), not when the step would have finished."""
-        import concurrent.futures
-        import time
-        from cellv2_conformance.deploy import deployer
         d = deployer.Deployer.__new__(deployer.Deployer)
         d.abort = threading.Event()
         d.timings = {}
@@ -323,7 +327,6 @@ class TestHealVerifiesOutsideTheLock(testtools.TestCase):
     def test_state_lock_free_while_recovery_is_verified(self):
         """A slow recovery check must not hold up `down` or other faults:
         the state lock is free while heal() waits for the recovery."""
-        from cellv2_conformance.common import filelock
         wd = self.useFixture(fixtures.TempDir()).path
         inv = test_faults._inventory(wd)
         _ours(inv, wd)
@@ -378,10 +381,6 @@ class TestFreezeReachesTheWholeTree(testtools.TestCase):
     def test_descendant_in_its_own_session_is_frozen_and_thawed(self):
         """Like RabbitMQ's erl_child_setup: a child that called setsid is
         not in the recorded process group; freeze must stop it too."""
-        import subprocess
-        import sys
-        import time
-        import psutil
         parent = subprocess.Popen(
             [sys.executable, '-c', 'import subprocess, sys, time; '
              'subprocess.Popen([sys.executable, "-c", "import time; '
