@@ -55,6 +55,11 @@ def _mask_keyvalue(m):
     return m.group('key') + MASK
 
 
+def is_secret_key(name):
+    """Whether a field or option called ``name`` holds a secret."""
+    return isinstance(name, str) and bool(_SECRET_KEY.search(name))
+
+
 def register(*values):
     with _LOCK:
         for v in values:

@@ -7,8 +7,14 @@ file, the line and the field.
   Schema draft 6+ would accept it).
 """
 
+import copy
+
 import jsonschema
 import yaml
+
+from cellv2_conformance import redact
+
+HIDDEN = '<not shown: the field holds a secret>'
 
 
 class _StrictLoader(yaml.SafeLoader):
@@ -135,5 +141,22 @@ def errors(data, schema, text, what, explain_fn=explain):
         line = lines.get(path)
         out.append('%s%s: field %s: %s' % (
             what, ':%d' % line if line else '', fmt_path(path),
-            explain_fn(err)))
+            explain_fn(_without_secret(err))))
     return out
+
+
+class _Hidden:
+    def __repr__(self):
+        return HIDDEN
+
+
+def _without_secret(err):
+    """``err`` with the offending value hidden when the field names a
+    secret (a password typed as a number is still a password)."""
+    if isinstance(err.instance, dict) or not any(
+            redact.is_secret_key(p) for p in err.absolute_path):
+        return err
+    hidden = copy.copy(err)
+    hidden.message = err.message.replace(repr(err.instance), HIDDEN)
+    hidden.instance = _Hidden()
+    return hidden

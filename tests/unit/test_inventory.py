@@ -54,6 +54,21 @@ class TestInventory(testtools.TestCase):
         self.assertIn('cells[1]', str(e))
         self.assertIn('"transport"', str(e))
 
+    def test_mistyped_password_is_not_echoed(self):
+        # An unquoted numeric password is an int in YAML: the schema
+        # refuses it, naming the field, never showing the value.
+        for line, field in (('mq: {user: m, password: 987654321}\n',
+                             'mq.password'),
+                            ('auth: {password: [hunter2x]}\n',
+                             'auth.password')):
+            path = self._write(GOOD + line)
+            e = self.assertRaises(inventory.InventoryError, inventory.load,
+                                  path)
+            self.assertIn('field %s' % field, str(e))
+            self.assertIn('must be of type', str(e))
+            self.assertNotIn('987654321', str(e))
+            self.assertNotIn('hunter2x', str(e))
+
     def test_bad_yaml(self):
         path = self._write('cells: [\n')
         e = self.assertRaises(inventory.InventoryError, inventory.load, path)
