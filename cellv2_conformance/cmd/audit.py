@@ -33,12 +33,14 @@ def write_section(report_dir, section):
     return path
 
 
-def audit_into_report(report_dir, inv, out=_say):
+def audit_into_report(report_dir, inv, out=_say, tempest_conf=None):
     """Audit the cloud of ``inv`` for a run/validate report; never raises
-    (an audit that cannot run is recorded in the section)."""
+    (an audit that cannot run is recorded in the section).
+    ``tempest_conf`` (parsed): its admin reads placement through the API
+    when the inventory names no placement database."""
     from cellv2_conformance import audit
     try:
-        result = audit.run(inv)
+        result = audit.run(inv, tempest_conf=tempest_conf)
         section = result.to_dict()
         out('consistency audit: %s' % consistency_report.headline(section))
     except audit.AuditError as e:

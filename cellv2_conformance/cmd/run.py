@@ -669,7 +669,10 @@ def cmd_validate(args):
                                          args.concurrency, report_dir)
                 if dcp.getboolean('cellv2', 'whitebox_db', fallback=False):
                     # the operator allows database reads: audit them too
-                    audit_cmd.audit_into_report(report_dir, inv)
+                    # (placement through the API when the inventory names
+                    # no placement database, as `audit --tempest-conf`)
+                    audit_cmd.audit_into_report(report_dir, inv,
+                                                tempest_conf=cp)
             except KeyboardInterrupt:
                 interrupted = True
                 error = 'interrupted'

@@ -130,3 +130,26 @@ class TestAuditCommand(testtools.TestCase):
                                     '--family', 'nope')
         self.assertEqual(2, rc)
         self.assertIn('unknown family nope', err)
+
+
+class TestAuditIntoReport(testtools.TestCase):
+
+    def test_tempest_conf_reaches_the_audit(self):
+        # validate has the tempest.conf: placement is read through its API
+        # when the inventory names no placement database (as `audit
+        # --tempest-conf`), not skipped as if no tempest.conf was given.
+        from unittest import mock
+
+        from cellv2_conformance import audit
+        from cellv2_conformance.cmd import audit as audit_cmd
+        report_dir = self.useFixture(fixtures.TempDir()).path
+        conf, inv = object(), object()
+        with mock.patch.object(audit, 'run',
+                               side_effect=audit.AuditError('x')) as run:
+            section = audit_cmd.audit_into_report(report_dir, inv,
+                                                  out=lambda m: None,
+                                                  tempest_conf=conf)
+        run.assert_called_once_with(inv, tempest_conf=conf)
+        self.assertEqual('x', section['error'])
+        self.assertTrue(os.path.exists(os.path.join(report_dir,
+                                                    consistency.FILE)))
