@@ -31,7 +31,8 @@ def _session(cp, timeout):
     project = cp.get('auth', 'admin_project_name', fallback='') or 'admin'
     session = keystone.password_session(
         uri, user, password, project, user_domain_name=domain,
-        project_domain_name=domain, timeout=timeout)
+        project_domain_name=domain, verify=keystone.tempest_verify(cp),
+        timeout=timeout)
     try:
         url = session.get_endpoint(service_type='placement',
                                    interface='public')

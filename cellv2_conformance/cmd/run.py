@@ -521,12 +521,7 @@ def check_keystone(cp, timeout=15):
     credentials" (never the secret)."""
     from cellv2_conformance.common import keystone
     uri = cp.get('identity', 'uri_v3').rstrip('/')
-    verify = True
-    if cp.getboolean('identity', 'disable_ssl_certificate_validation',
-                     fallback=False):
-        verify = False
-    elif cp.get('identity', 'ca_certificates_file', fallback=''):
-        verify = cp.get('identity', 'ca_certificates_file')
+    verify = keystone.tempest_verify(cp)
     user = cp.get('auth', 'admin_username', fallback='')
     password = cp.get('auth', 'admin_password', fallback='')
     if not user or not password:

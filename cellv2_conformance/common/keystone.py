@@ -33,6 +33,16 @@ def password_session(auth_url, username, password, project_name,
     return ks_session.Session(auth=auth, verify=verify, timeout=timeout)
 
 
+def tempest_verify(cp):
+    """TLS verification as a parsed tempest.conf asks for it: False with
+    [identity] disable_ssl_certificate_validation, else its
+    ca_certificates_file, else True."""
+    if cp.getboolean('identity', 'disable_ssl_certificate_validation',
+                     fallback=False):
+        return False
+    return cp.get('identity', 'ca_certificates_file', fallback='') or True
+
+
 def unauthenticated_session(verify=True, timeout=30):
     return ks_session.Session(verify=verify, timeout=timeout)
 

@@ -153,3 +153,33 @@ class TestAuditIntoReport(testtools.TestCase):
         self.assertEqual('x', section['error'])
         self.assertTrue(os.path.exists(os.path.join(report_dir,
                                                     consistency.FILE)))
+
+
+class TestPlacementAPISession(testtools.TestCase):
+
+    def _conf(self, extra=''):
+        import configparser
+        cp = configparser.ConfigParser()
+        cp.read_string('[identity]\nuri_v3 = https://k/v3\n%s\n[auth]\n'
+                       'admin_username = admin\nadmin_password = pw\n'
+                       % extra)
+        return cp
+
+    def _verify(self, cp):
+        from unittest import mock
+
+        from cellv2_conformance.audit import placement_api
+        session = mock.Mock()
+        session.get_endpoint.return_value = 'https://p/'
+        with mock.patch.object(placement_api.keystone, 'password_session',
+                               return_value=session) as ps:
+            placement_api._session(cp, 5)
+        return ps.call_args.kwargs['verify']
+
+    def test_tls_settings_of_the_tempest_conf_are_honoured(self):
+        # as tempest's clients and validate's keystone check do
+        self.assertIs(True, self._verify(self._conf()))
+        self.assertIs(False, self._verify(self._conf(
+            'disable_ssl_certificate_validation = true')))
+        self.assertEqual('/etc/ca.pem', self._verify(self._conf(
+            'ca_certificates_file = /etc/ca.pem')))
