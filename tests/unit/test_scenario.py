@@ -104,6 +104,12 @@ class TestBadInput(testtools.TestCase):
     def test_no_cells(self):
         self.assertIn('cells', self._err('cells: []\n'))
 
+    def test_unknown_keys_of_mixed_types(self):
+        # YAML keys 1 and zz: sorted together they raised TypeError (an
+        # internal error instead of the message naming them)
+        msg = self._err('name: x\n1: a\nzz: b\ncells:\n  - name: a\n')
+        self.assertIn("unknown key(s) '1', 'zz'", msg)
+
     def test_missing_cells(self):
         self.assertIn("'cells' is a required property",
                       self._err('name: x\n'))
