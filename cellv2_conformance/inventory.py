@@ -153,6 +153,18 @@ class Cell:
         return self.readonly_database or self.database
 
 
+def _url_password(url, path, field):
+    """The password of a URL field; InventoryError naming the field (not
+    the URL: it may hold the password) when the URL cannot be parsed."""
+    try:
+        u = urllib.parse.urlsplit(url)
+        u.port                  # parsed lazily: raises on a bad port
+        return u.password
+    except ValueError as e:
+        raise InventoryError('%s: field %s is not a valid URL (%s)' % (
+            path or 'inventory', field, e))
+
+
 class Inventory:
     def __init__(self, data, path=None):
         self.data = data
@@ -166,14 +178,17 @@ class Inventory:
         if len(set(names)) != len(names):
             raise InventoryError('%s: cell names are not unique: %s' % (
                 path or 'inventory', names))
-        for c in self.cells:
-            redact.register(*(urllib.parse.urlsplit(u).password for u in (
-                c.database, c.transport, c.readonly_database) if u))
-        for part in (data.get('api') or {}, data.get('cell0') or {},
-                     data.get('placement') or {}, data.get('blazar') or {}):
-            redact.register(*(urllib.parse.urlsplit(u).password for u in (
-                part.get('database'), part.get('readonly_database'),
-                part.get('transport')) if u))
+        urls = []
+        for i, c in enumerate(self.cells):
+            urls += [('cells[%d].%s' % (i, k), getattr(c, k))
+                     for k in ('database', 'transport', 'readonly_database')]
+        for name in ('api', 'cell0', 'placement', 'blazar'):
+            part = data.get(name) or {}
+            urls += [('%s.%s' % (name, k), part.get(k))
+                     for k in ('database', 'readonly_database', 'transport')]
+        for field, u in urls:
+            if u:
+                redact.register(_url_password(u, path, field))
         mq = data.get('mq') or {}
         redact.register(mq.get('password'))
         redact.register((data.get('auth') or {}).get('password'))

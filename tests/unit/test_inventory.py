@@ -69,6 +69,19 @@ class TestInventory(testtools.TestCase):
             self.assertNotIn('987654321', str(e))
             self.assertNotIn('hunter2x', str(e))
 
+    def test_unparsable_url_names_the_field(self):
+        for bad, field in (('mysql+pymysql://nova:dbpass1@[::1/x',
+                            'cells[1].database'),
+                           ('rabbit://nova:mqpass2@mq1:port/nova_cell2',
+                            'cells[1].transport')):
+            text = GOOD.replace(
+                'mysql+pymysql://nova:dbpass1@db2/nova_cell2' if 'mysql' in
+                bad else 'rabbit://nova:mqpass2@mq1:5672/nova_cell2', bad)
+            e = self.assertRaises(inventory.InventoryError, inventory.load,
+                                  self._write(text))
+            self.assertIn('field %s is not a valid URL' % field, str(e))
+            self.assertNotIn('pass', str(e))
+
     def test_bad_yaml(self):
         path = self._write('cells: [\n')
         e = self.assertRaises(inventory.InventoryError, inventory.load, path)
