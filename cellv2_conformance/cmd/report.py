@@ -13,6 +13,7 @@ directory cannot be read.
 """
 
 import argparse
+import math
 import os
 import sys
 
@@ -92,7 +93,7 @@ def _ratio(text):
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError('%r is not a number' % text)
-    if value <= 1.0:
+    if not (1.0 < value < math.inf):      # NaN too: it never regresses
         raise argparse.ArgumentTypeError(
             'must be a ratio above 1.0 (e.g. 1.2 = 20%% slower), not %s' %
             text)
@@ -106,7 +107,7 @@ def _non_negative(kind):
         except ValueError:
             raise argparse.ArgumentTypeError('%r is not a %s' % (
                 text, kind.__name__))
-        if value < 0:
+        if not (0 <= value < math.inf):    # NaN too
             raise argparse.ArgumentTypeError('must be >= 0, not %s' % text)
         return value
     return parse

@@ -22,6 +22,7 @@ p95 in one cell grew by at least ``threshold`` times AND by at least
 regression), with at least ``min_samples`` samples on both sides.
 """
 
+import math
 import os
 
 from cellv2_conformance.report import document
@@ -243,10 +244,12 @@ def regressions(result):
 def compare(old_doc, new_doc, old_label='old', new_label='new',
             threshold=DEFAULT_THRESHOLD, min_delta_s=DEFAULT_MIN_DELTA_S,
             min_samples=DEFAULT_MIN_SAMPLES):
-    if threshold <= 1.0:
+    # (written so that NaN fails too: every comparison with it is false,
+    # so nothing could ever regress)
+    if not (1.0 < threshold < math.inf):
         raise ValueError('threshold must be > 1.0 (a ratio, e.g. 1.2), '
                          'not %s' % threshold)
-    if min_delta_s < 0:
+    if not (0 <= min_delta_s < math.inf):
         raise ValueError('min_delta_s must be >= 0, not %s' % min_delta_s)
     result = {
         'old': _side(old_doc, old_label),

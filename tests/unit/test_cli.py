@@ -72,6 +72,9 @@ class CliTest(testtools.TestCase):
             'report', '--compare', 'a', 'b', '--threshold', '0.9'))
         self.assertIn('error: argument --threshold: must be a ratio above '
                       '1.0', self.err())
+        for opt in ('--threshold', '--min-delta'):
+            self.assertEqual(exitcodes.USAGE, self.exit_code(
+                'report', '--compare', 'a', 'b', opt, 'nan'))
 
     def test_fault_action_is_one_of_the_executors_actions(self):
         self.assertEqual(exitcodes.USAGE, self.exit_code(

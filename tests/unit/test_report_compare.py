@@ -161,6 +161,12 @@ class CompareTimingsTest(testtools.TestCase):
 
     def test_bad_threshold_refused(self):
         self.assertRaises(ValueError, self.timings, [], [], threshold=1.0)
+        # NaN compares false with everything: nothing would ever regress
+        for bad in (float('nan'), float('inf')):
+            self.assertRaises(ValueError, self.timings, [], [],
+                              threshold=bad)
+            self.assertRaises(ValueError, self.timings, [], [],
+                              min_delta_s=bad)
 
 
 class CompareVerdictTest(testtools.TestCase):
