@@ -36,7 +36,12 @@ def locked(path, timeout=None, what=None):
     ``timeout`` None waits forever; otherwise LockTimeout after that many
     seconds (0 = try once).
     """
-    path = os.path.abspath(path)
+    # One key per file, however it is spelt (a workdir reached through a
+    # symlink, the journal path an inventory names): a second spelling
+    # would open a second description of the same file and block on the
+    # first, in this very thread.
+    path = os.path.join(os.path.realpath(os.path.dirname(
+        os.path.abspath(path))), os.path.basename(path))
     rl = _rlock(path)
     deadline = None if timeout is None else time.monotonic() + timeout
     if not rl.acquire(timeout=-1 if timeout is None else max(timeout, 0)):

@@ -322,6 +322,28 @@ class TestPromptAbort(testtools.TestCase):
         self.assertEqual([], finished)
 
 
+class TestLockNestsUnderAnyName(testtools.TestCase):
+
+    def test_symlinked_directory_is_the_same_lock(self):
+        """`fault heal --workdir <symlink>` holds the journal lock under
+        one spelling while the restart records its pid under the
+        inventory's: the same file, so the lock must nest, not block."""
+        real = self.useFixture(fixtures.TempDir()).path
+        link = os.path.join(self.useFixture(fixtures.TempDir()).path, 'l')
+        os.symlink(real, link)
+        done = []
+
+        def nested():
+            with filelock.locked(os.path.join(link, process.STATE_LOCK)):
+                with filelock.locked(os.path.join(real, process.STATE_LOCK),
+                                     timeout=2):
+                    done.append(True)
+        t = threading.Thread(target=nested)
+        t.start()
+        t.join(10)
+        self.assertEqual([True], done)
+
+
 class TestHealVerifiesOutsideTheLock(testtools.TestCase):
 
     def test_state_lock_free_while_recovery_is_verified(self):
