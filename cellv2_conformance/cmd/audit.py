@@ -77,18 +77,18 @@ def cmd_audit(args):
     from cellv2_conformance import audit
     from cellv2_conformance import inventory as inventory_mod
     started = document.utcnow()
+    unknown = set(args.family or ()) - set(audit.FAMILIES)
+    if unknown:     # a command-line usage error, like argparse's choices
+        _err('unknown famil%s %s (known: %s)' % (
+            'y' if len(unknown) == 1 else 'ies',
+            ', '.join(sorted(unknown)), ', '.join(audit.FAMILIES)))
+        return exitcodes.USAGE
     try:
         inv = inventory_mod.load(args.inventory)
         conf = None
         if args.tempest_conf:
             from cellv2_conformance.cmd import run as run_cmd
             conf = run_cmd.read_conf(args.tempest_conf)
-        unknown = set(args.family or ()) - set(audit.FAMILIES)
-        if unknown:
-            raise inventory_mod.InventoryError(
-                'unknown famil%s %s (known: %s)' % (
-                    'y' if len(unknown) == 1 else 'ies',
-                    ', '.join(sorted(unknown)), ', '.join(audit.FAMILIES)))
         _say('auditing %d cell(s) of %s (read-only)' % (len(inv.cells),
                                                         inv.path))
         result = audit.run(inv, families=args.family,

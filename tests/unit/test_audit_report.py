@@ -2,6 +2,7 @@
 section of every report."""
 
 import io
+import json
 import os
 import tempfile
 import xml.etree.ElementTree as ET
@@ -72,6 +73,22 @@ class TestSection(testtools.TestCase):
         self.assertIn('uuid-2', page)
         self.assertIn('cell cell2', page)
 
+    def test_inconsistent_audit_fails_a_passing_run(self):
+        from cellv2_conformance.report import bundle
+        with tempfile.TemporaryDirectory() as d:
+            with open(os.path.join(d, consistency.FILE), 'w') as f:
+                json.dump(SECTION, f)
+            for before, after in (('pass', 'fail'), ('fail', 'fail'),
+                                  ('error', 'error')):
+                run_doc = {'mode': 'run', 'verdict': before}
+                bundle._with_consistency(run_doc, d)
+                self.assertEqual(after, run_doc['verdict'], before)
+            with open(os.path.join(d, consistency.FILE), 'w') as f:
+                json.dump(dict(SECTION, consistent=True), f)
+            run_doc = {'mode': 'validate', 'verdict': 'pass'}
+            bundle._with_consistency(run_doc, d)
+            self.assertEqual('pass', run_doc['verdict'])
+
     def test_no_section_without_audit(self):
         d = doc(None)
         self.assertNotIn('Consistency', markdown.render(d))
@@ -122,13 +139,13 @@ class TestAuditCommand(testtools.TestCase):
         self.assertEqual(1, len(err.strip().splitlines()), err)
         self.assertNotIn('sekret', out + err)
 
-    def test_unknown_family_is_exit_2(self):
+    def test_unknown_family_is_a_usage_error(self):
         path = self._inventory(
             'version: 1\ncells:\n- {name: c1, uuid: u1, database: x, '
             'transport: y}\n')
         rc, out, err = self.run_cli('audit', '--inventory', path,
                                     '--family', 'nope')
-        self.assertEqual(2, rc)
+        self.assertEqual(64, rc)
         self.assertIn('unknown family nope', err)
 
 
