@@ -6,6 +6,8 @@ Grammar (``parse``)::
     cell(<name>).mq            the cell's RabbitMQ vhost (permissions)
     cell(<name>).conductor     the cell conductor process
     cell(<name>).compute(<h>)  one compute service process of the cell
+    cell(<name>).host(<h>)     a whole compute host failing (nova sees it
+                               down; Masakari notified): .host_failure
     cell(<name>)               the cell mapping itself (nova-manage)
     service(<name>)            any recorded process, e.g. nova-scheduler
 
@@ -46,7 +48,7 @@ class FaultError(errors.CannotRun, RuntimeError):
 
 
 _CELL = re.compile(r'^cell\((?P<cell>[^)]+)\)(?:\.(?P<part>db|mq|conductor|'
-                   r'compute\((?P<host>[^)]+)\)))?$')
+                   r'(?P<kind>compute|host)\((?P<host>[^)]+)\)))?$')
 _SHORT = re.compile(r'^(?P<cell>[A-Za-z0-9_-]+)\.(?P<part>db|mq|conductor)$')
 _SERVICE = re.compile(r'^service\((?P<name>[^)]+)\)$')
 
@@ -727,7 +729,8 @@ def parse(inv, text):
     if not m:
         raise FaultError('cannot parse fault target %r: use cell(<name>).db, '
                          'cell(<name>).mq, cell(<name>).conductor, '
-                         'cell(<name>).compute(<host>), cell(<name>) or '
+                         'cell(<name>).compute(<host>), '
+                         'cell(<name>).host(<host>), cell(<name>) or '
                          'service(<process>)' % text)
     try:
         cell = inv.cell(m.group('cell'))
@@ -741,6 +744,10 @@ def parse(inv, text):
         return DatabaseExecutor(inv, 'cell(%s).db' % cell.name, cell)
     if part == 'mq':
         return VhostExecutor(inv, 'cell(%s).mq' % cell.name, cell)
+    if m.groupdict().get('kind') == 'host':
+        # same room; imported here because it builds on this module
+        from cellv2_conformance.faults import host_failure
+        return host_failure.executor(inv, cell, host)
     services = cell.services or {}
     if part == 'conductor':
         svc = services.get('conductor') or {}
@@ -774,11 +781,13 @@ def known_actions():
     """Every action some executor implements, sorted (the CLI offers these
     as ``fault inject --action`` choices; the target still checks that it
     supports the one given)."""
+    from cellv2_conformance.faults import host_failure
     found = set()
     todo = [Executor]
     while todo:
         cls = todo.pop()
-        if cls.__module__ == __name__:    # not a test's stand-in executor
+        # not a test's stand-in executor
+        if cls.__module__ in (__name__, host_failure.__name__):
             found.update(cls.actions)
         todo.extend(cls.__subclasses__())
     return sorted(found)
