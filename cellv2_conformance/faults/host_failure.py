@@ -3,7 +3,8 @@
 Actions:
 
 ``down``
-    Stop the host's nova-compute process and wait until nova reports the
+    Kill the host's nova-compute process (SIGKILL: a host dies without a
+    graceful shutdown) and wait until nova reports the
     service ``down`` (it stopped heartbeating for ``service_down_time``):
     what a host monitor would notice.
 ``fail``
@@ -29,6 +30,7 @@ notification uuid.
 """
 
 import datetime
+import signal
 import time
 
 from cellv2_conformance.common import keystone
@@ -169,7 +171,8 @@ class HostFailureExecutor(targets.ProcessExecutor):
             record['segment'] = seg
 
     def inject(self, action, record):
-        super().inject('stop', record)
+        # A host dies: no graceful shutdown (SIGKILL to the process group).
+        self.procs.signal_group(self.procs.record(self.name), signal.SIGKILL)
         record['stopped_at'] = time.time()
 
     def _down(self, record):
@@ -213,16 +216,28 @@ class HostFailureExecutor(targets.ProcessExecutor):
     def heal(self, action, record):
         record['notification_status_at_heal'] = self._wait_final(record)
         super().heal('stop', record)
-        sid = record.get('service_id') or self.api.compute_service(
-            self.host)['id']
-        svc = self.api.update_service(sid, forced_down=False)
+        svc = self.api.compute_service(self.host)
+        # nova refuses forced_down=false while "done" evacuation records
+        # remain, i.e. until the restarted compute cleaned them up: only
+        # ask when it is set (a fault of ours never sets it).
+        if svc.get('forced_down'):
+            poll(lambda: (self._unforce(svc['id']), 'forced_down'),
+                 DOWN_TIMEOUT, 'forced_down cleared on %s' % self.host,
+                 interval=2.0)
         if svc['status'] != 'enabled':
-            self.api.update_service(sid, status='enabled')
+            self.api.update_service(svc['id'], status='enabled')
         seg, h = self.api.masakari_host(self.host) if record.get(
             'segment') else (None, None)
         if h is not None and h.get('on_maintenance'):
             self.api.call('instance-ha', 'PUT', '/segments/%s/hosts/%s' % (
                 seg, h['uuid']), json={'host': {'on_maintenance': False}})
+
+    def _unforce(self, service_id):
+        try:
+            self.api.update_service(service_id, forced_down=False)
+            return True
+        except FaultError:
+            return False
 
     def verify_healed(self, action, record, timeout):
         evidence = super().verify_healed('stop', record, timeout)

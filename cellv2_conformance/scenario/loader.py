@@ -323,4 +323,5 @@ def load_text(text, source='<string>'):
     return Scenario(
         name=name, description=merged.get('description', ''), source=source,
         base_port=merged['base_port'], db=merged['db'], mq=merged['mq'],
-        blazar=blazar, masakari=merged['masakari'], cells=cells, config=merged['config'], raw=merged)
+        blazar=blazar, masakari=merged['masakari'], cells=cells,
+        config=merged['config'], raw=merged)

@@ -1,0 +1,127 @@
+"""Unit tests of the Masakari integration's own logic: the scenario switch,
+the port plan, the config writer, the host-failure target and payload."""
+
+import fixtures
+import testtools
+
+from cellv2_conformance.deploy import configs
+from cellv2_conformance.deploy import masakari
+from cellv2_conformance.deploy import ports
+from cellv2_conformance.faults import host_failure
+from cellv2_conformance.faults import targets
+from cellv2_conformance import scenario
+from tests.unit import test_faults
+
+
+def _layout(enabled=True):
+    extra = ('masakari',) if enabled else ()
+    users = ('admin',) + configs.SERVICE_USERS + extra
+    return configs.Layout(
+        workdir='/w', venv_bin='/v/bin',
+        ports={'keystone': 1, 'masakari-api': 2, 'blazar-api': 3,
+               'nova-api': 4, 'placement': 5, 'glance': 6, 'neutron': 7},
+        passwords={u: 'pw-' + u for u in users},
+        db_urls={'blazar': 'mysql+pymysql://os:x@h/blazar',
+                 'masakari': 'mysql+pymysql://os:x@h/masakari',
+                 'masakari_taskflow': 'mysql+pymysql://os:x@h/mtf'},
+        transports={'masakari': 'rabbit://os:x@h/masakari',
+                    'blazar': 'rabbit://os:x@h/blazar'},
+        cells=[], blazar_enabled=True, masakari_enabled=enabled)
+
+
+def _ini(conf):
+    """{section: {key: value}} of a rendered config (last value wins)."""
+    return {sect: dict(opts) for sect, opts in conf.items()}
+
+
+class TestScenarioSwitch(testtools.TestCase):
+
+    def test_multi_cell_enables_masakari(self):
+        sc = scenario.load('multi-cell')
+        self.assertTrue(masakari.enabled(sc))
+        # an in-cell spare for auto evacuation: two ordinary hosts per cell
+        for cell in sc.cells:
+            self.assertEqual(2, cell.computes - cell.reservable, cell.name)
+
+    def test_off_elsewhere(self):
+        for name in ('single-cell', 'many-cells'):
+            sc = scenario.load(name)
+            self.assertFalse(masakari.enabled(sc), name)
+            self.assertEqual((), masakari.databases(sc))
+            self.assertNotIn('masakari-api', ports.plan(sc))
+
+    def test_unknown_key_named(self):
+        e = self.assertRaises(scenario.ScenarioError, scenario.load_text,
+                              'masakari: {enable: true}\n'
+                              'cells: [{name: a}]\n')
+        self.assertIn("field masakari: unknown key(s) 'enable'", str(e))
+
+    def test_port_planned(self):
+        plan = ports.plan(scenario.load('multi-cell'))
+        self.assertIn('masakari-api', plan)
+        self.assertEqual(len(plan), len(set(plan.values())))
+
+
+class TestConfig(testtools.TestCase):
+
+    def test_engine_settings(self):
+        c = _ini(configs.masakari(_layout()))
+        d = c['DEFAULT']
+        self.assertEqual('rabbit://os:x@h/masakari', d['transport_url'])
+        self.assertEqual(0, d['notification_delay_max'])
+        self.assertEqual('masakari', d['os_privileged_user_name'])
+        self.assertEqual('mysql+pymysql://os:x@h/mtf',
+                         c['taskflow']['connection'])
+        self.assertEqual('password', c['keystone_authtoken']['auth_type'])
+        self.assertFalse(c['host_failure']['evacuate_all_instances'])
+
+    def test_nova_sees_a_dead_compute_soon(self):
+        on = _ini(configs.nova_common(_layout()))['DEFAULT']
+        off = _ini(configs.nova_common(_layout(False)))['DEFAULT']
+        # nova raises service_down_time to 2.5 x report_interval otherwise
+        self.assertGreater(on['service_down_time'],
+                           2.5 * on['report_interval'])
+        self.assertNotIn('service_down_time', off)
+
+    def test_blazar_polling_monitor(self):
+        on = _ini(configs.blazar(_layout()))['physical:host']
+        off = _ini(configs.blazar(_layout(False)))['physical:host']
+        self.assertTrue(on['enable_polling_monitor'])
+        self.assertFalse(off['enable_polling_monitor'])
+
+    def test_catalog_entry(self):
+        types = [t for t, _, _ in configs.catalog(_layout())]
+        self.assertIn('instance-ha', types)
+        self.assertNotIn('instance-ha', [
+            t for t, _, _ in configs.catalog(_layout(False))])
+
+
+class TestHostFailureTarget(testtools.TestCase):
+
+    def setUp(self):
+        super().setUp()
+        self.wd = self.useFixture(fixtures.TempDir()).path
+        self.inv = test_faults._inventory(self.wd)
+
+    def test_parse(self):
+        ex = targets.parse(self.inv, 'cell(cell1).host(c1h1)')
+        self.assertIsInstance(ex, host_failure.HostFailureExecutor)
+        self.assertEqual(('nova-compute-c1h1', 'c1h1'), (ex.name, ex.host))
+        ex.check_action('fail')
+        ex.check_action('down')
+        self.assertRaises(targets.FaultError, ex.check_action, 'freeze')
+
+    def test_host_of_another_cell_refused(self):
+        e = self.assertRaises(targets.FaultError, targets.parse, self.inv,
+                              'cell(cell2).host(c1h1)')
+        self.assertIn('not a compute of cell cell2', str(e))
+
+    def test_actions_offered_by_the_cli(self):
+        self.assertIn('fail', targets.known_actions())
+
+    def test_payload_is_the_host_monitors(self):
+        # masakari-monitors hostmonitor _make_event for a confirmed
+        # power-off; anything but host_status NORMAL is ignored.
+        self.assertEqual({'event': 'STOPPED', 'host_status': 'NORMAL',
+                          'cluster_status': 'OFFLINE'},
+                         host_failure.host_failure_payload())
