@@ -125,3 +125,55 @@ class TestHostFailureTarget(testtools.TestCase):
         self.assertEqual({'event': 'STOPPED', 'host_status': 'NORMAL',
                           'cluster_status': 'OFFLINE'},
                          host_failure.host_failure_payload())
+
+
+SAMPLES = [
+    {'op': 'recovery-detection', 'seconds': 14.0, 'cell': 'cell1',
+     'host': 'cell1-cmp1'},
+    {'op': 'recovery-notification-to-active', 'seconds': 30.0,
+     'cell': 'cell1', 'host': 'cell1-cmp1', 'dest': 'cell1-cmp2',
+     'server': 's1', 'notification': 'n1'},
+    {'op': 'recovery-notification-to-active', 'seconds': 40.0,
+     'cell': 'cell1', 'host': 'cell1-cmp1', 'dest': 'cell1-cmp2',
+     'server': 's2', 'notification': 'n1'},
+    {'op': 'recovery-failure-to-last-active', 'seconds': 55.0,
+     'cell': 'cell1', 'host': 'cell1-cmp1', 'notification': 'n1'},
+    {'op': 'recovery-detection', 'seconds': 18.0, 'cell': 'cell2',
+     'host': 'cell2-cmp3'},
+    {'op': 'blazar-failure-to-healed', 'seconds': 25.0, 'cell': 'cell2',
+     'host': 'cell2-cmp3', 'replacement': 'cell1-cmp3',
+     'replacement_cell': 'cell1'},
+    {'op': 'boot-to-active', 'seconds': 3.0, 'cell': 'cell1'},
+]
+
+
+class TestRecoveryReport(testtools.TestCase):
+
+    def test_summary(self):
+        from cellv2_conformance.report import recovery
+        rec = recovery.summarize(SAMPLES)
+        self.assertEqual(['cell1-cmp1'], [f['host'] for f in
+                                          rec['failures']])
+        f = rec['failures'][0]
+        self.assertEqual((14.0, 55.0, 'n1'), (
+            f['detection_s'], f['failure_to_last_active_s'],
+            f['notification']))
+        self.assertEqual(['cell1-cmp2', 'cell1-cmp2'],
+                         [m['dest'] for m in f['moves']])
+        self.assertEqual(2, rec['instances_moved'])
+        self.assertEqual(2, rec['per_cell']['cell1']['count'])
+        self.assertEqual('cell1-cmp3', rec['leases'][0]['replacement'])
+        md = '\n'.join(recovery.markdown(rec))
+        self.assertIn('## Recovery (host failures)', md)
+        self.assertIn('Blazar healed the lease on cell2-cmp3', md)
+        self.assertIn('cell1-cmp1', recovery.html(rec, str))
+
+    def test_no_recovery_no_section(self):
+        from cellv2_conformance.report import document
+        from cellv2_conformance.report import recovery
+        self.assertIsNone(recovery.summarize(SAMPLES[-1:]))
+        self.assertEqual([], recovery.markdown(None))
+        doc = document.build([], None, None, timing_samples=SAMPLES[-1:])
+        self.assertNotIn('recovery', doc)
+        doc = document.build([], None, None, timing_samples=SAMPLES)
+        self.assertEqual(2, doc['recovery']['instances_moved'])
