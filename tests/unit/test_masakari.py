@@ -177,3 +177,46 @@ class TestRecoveryReport(testtools.TestCase):
         self.assertNotIn('recovery', doc)
         doc = document.build([], None, None, timing_samples=SAMPLES)
         self.assertEqual(2, doc['recovery']['instances_moved'])
+
+
+class TestRecoveryFindings(testtools.TestCase):
+    """The findings state observations that can fail: each predicate
+    matches the observation recorded on multi-cell and not the documented
+    outcome (and vice versa)."""
+
+    SEEN = {'status': 'failed', 'statuses': ['running', 'error', 'failed'],
+            'on_reserved_host': False, 'still_on_failed_host': True,
+            'server_status': 'ACTIVE', 'vmoves_succeeded': [],
+            'vmoves': [('failed', 'cell2-cmp1', None,
+                        "Unexpected API Error. Please contact the "
+                        "administrator\n<class 'nova.exception."
+                        "ComputeHostNotFound'> (HTTP 500)")]}
+
+    def _module(self):
+        from cellv2_conformance.tests.serial import \
+            test_host_failure_recovery
+        return test_host_failure_recovery
+
+    def test_reserved_host_other_cell(self):
+        f = self._module().RESERVED_HOST_OTHER_CELL
+        self.assertTrue(f.deviation(self.SEEN))
+        self.assertFalse(f.documented(self.SEEN))
+        fixed = dict(self.SEEN, status='finished', on_reserved_host=True,
+                     still_on_failed_host=False,
+                     statuses=['running', 'finished'],
+                     vmoves_succeeded=['cell1-cmp2'])
+        self.assertTrue(f.documented(fixed))
+        self.assertFalse(f.deviation(fixed))
+        # another failure (e.g. NoValidHost) is not this finding
+        other = dict(self.SEEN, vmoves=[('failed', 'cell2-cmp1', None,
+                                         'No valid host was found')])
+        self.assertFalse(f.deviation(other))
+
+    def test_evacuate_other_cell_500(self):
+        from cellv2_conformance.common import findings
+        f = self._module().EVACUATE_OTHER_CELL_500
+        self.assertTrue(f.deviation(findings.Status(
+            500, "Unexpected API Error. <class 'nova.exception."
+            "ComputeHostNotFound'>")))
+        self.assertFalse(f.deviation(findings.Status(500, 'other')))
+        self.assertTrue(f.documented(findings.Status(400, 'x')))

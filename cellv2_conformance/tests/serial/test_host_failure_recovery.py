@@ -43,34 +43,35 @@ FAULT_TTL = 900
 RESERVED_HOST_OTHER_CELL = findings.Finding(
     'masakari-reserved-host-in-other-cell',
     'Masakari accepts a reserved host of another cell in a reserved_host '
-    'segment; the evacuation onto it cannot leave the instance\'s cell '
-    '(nova conductor _restrict_request_spec_to_cell), so recovery fails: '
-    'the notification ends "failed" and the instance stays on the failed '
-    'host',
+    'segment; its evacuation onto that host fails in nova (HTTP 500 '
+    'ComputeHostNotFound, see nova-evacuate-to-host-in-other-cell-500), '
+    'the notification goes error, the periodic retry finds the reserved '
+    'host consumed and ends failed; the instance stays on the failed host',
     documented=findings.satisfies(
         'notification finished, instance ACTIVE on the reserved host',
         lambda o: o['status'] == 'finished' and o['on_reserved_host']),
     deviation=findings.satisfies(
-        'notification error then failed, instance not moved (still on '
-        'the failed host), no vmove succeeded',
+        'notification error then failed, instance still on the failed '
+        'host, the vmove failed with nova\'s ComputeHostNotFound',
         lambda o: o['statuses'][-2:] == ['error', 'failed'] and
-        o['still_on_failed_host'] and not o['vmoves_succeeded']),
-    reference='nova doc admin/cells "Evacuate ... not possible across '
-              'cells"; Masakari reserved_host recovery')
+        o['still_on_failed_host'] and not o['vmoves_succeeded'] and
+        any('ComputeHostNotFound' in (m[3] or '') for m in o['vmoves'])),
+    reference='Masakari reserved_host recovery; nova doc admin/cells '
+              '(no evacuation across cells)')
 
-BLAZAR_FAILED_HOST_OUT_OF_POOLS = findings.Finding(
-    'blazar-healed-host-left-out-of-freepool',
-    'after Blazar heals an ACTIVE reservation whose host failed, the '
-    'failed host is removed from the lease aggregate but never returned '
-    'to the freepool (blazar/plugins/oshosts/host_plugin.py _reallocate): '
-    'once it recovers it is reservable yet in no Blazar aggregate',
+EVACUATE_OTHER_CELL_500 = findings.Finding(
+    'nova-evacuate-to-host-in-other-cell-500',
+    'evacuating a server (compute API 2.74) to a host of another cell '
+    'answers HTTP 500 ComputeHostNotFound: nova-api finds the host through '
+    'its host mapping, then compute.api.API.evacuate looks its compute '
+    'node up in the instance\'s cell database '
+    '(ComputeNodeList.get_all_by_host) and nothing catches the miss',
     documented=findings.satisfies(
-        'the recovered host is in the freepool (or a lease aggregate)',
-        lambda o: o['pools'] != []),
-    deviation=findings.satisfies(
-        'the recovered host is in no Blazar aggregate',
-        lambda o: o['pools'] == []),
-    reference='blazar host_plugin._reallocate')
+        'HTTP 400 or 404 (the api-ref\'s answers for a bad target host)',
+        lambda s: int(s) in (400, 404)),
+    deviation=findings.http(500, 'ComputeHostNotFound'),
+    reference='nova/compute/api.py API.evacuate; api-ref '
+              'compute "Evacuate Server"')
 
 
 def _now():
@@ -340,6 +341,13 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
         n, history = cls.wait_notification(
             rec['notification'], goal=('finished', 'failed', 'ignored'))
         srv = cls.show(cls.servers['b1-ha'])
+        # What nova itself answers to that evacuation, while B1 is down.
+        try:
+            cls.admin_servers_client.evacuate_server(srv['id'], host=cls.a2)
+            cls.evacuate_status = findings.Status(202)
+        except lib_exc.RestClientException as e:
+            cls.evacuate_status = findings.Status(
+                e.resp.status, findings.status_message(e))
         with cls.notifications_client.microversion('1.3'):
             moves = cls.notifications_client.list_vmoves(
                 rec['notification'])['vmoves']
@@ -524,6 +532,12 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
         findings.check(self, RESERVED_HOST_OTHER_CELL, self.rh_observed,
                        cell=self.cell_b.name)
 
+    @decorators.idempotent_id('2a9d6f0e-7c41-4b8e-9d35-6e1f0a2b3c4d')
+    def test_nova_evacuate_to_host_in_other_cell(self):
+        """nova's own answer to the evacuation Masakari attempted."""
+        findings.check(self, EVACUATE_OTHER_CELL_500, self.evacuate_status,
+                       cell=self.cell_b.name)
+
     # -- Blazar ------------------------------------------------------------
     def _need_blazar(self):
         if not self.blazar:
@@ -564,11 +578,17 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
                          self.lease_host)
 
     @decorators.idempotent_id('f6a3dcea-2719-48da-9bec-d6e7f8091a0d')
-    def test_recovered_host_back_in_a_pool(self):
+    def test_failed_host_back_in_freepool(self):
+        """Blazar returns the failed host from the lease aggregate to the
+        freepool (and nowhere else), both while it is down and after it
+        recovered."""
         self._need_blazar()
-        findings.check(self, BLAZAR_FAILED_HOST_OUT_OF_POOLS,
-                       {'host': self.lease_host, 'pools': self.pools_after},
-                       cell=self.inv.cell_of_host(self.lease_host).name)
+        for when, pools in (('during the failure',
+                             self.pools_during[self.lease_host]),
+                            ('after recovery', self.pools_after)):
+            self.assertEqual([CONF.reservation.freepool], pools,
+                             'aggregates of failed host %s %s' % (
+                                 self.lease_host, when))
 
     # -- after healing -----------------------------------------------------
     @decorators.idempotent_id('07b4edfb-382a-49eb-8cfd-e7f8091a2b0e')
