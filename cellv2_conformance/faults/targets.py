@@ -768,8 +768,10 @@ def available(inv):
     """[(target, actions)] that this inventory supports."""
     out = []
     for c in inv.cells:
-        for text in ('cell(%s).db' % c.name, 'cell(%s).mq' % c.name,
-                     'cell(%s).conductor' % c.name, 'cell(%s)' % c.name):
+        texts = ['cell(%s).db' % c.name, 'cell(%s).mq' % c.name,
+                 'cell(%s).conductor' % c.name, 'cell(%s)' % c.name]
+        texts += ['cell(%s).host(%s)' % (c.name, h) for h in c.hosts]
+        for text in texts:
             with contextlib.suppress(FaultError, inspect_mq.MQInspectError):
                 out.append((text, parse(inv, text).actions))
     for name in sorted(inv.services):
