@@ -226,11 +226,20 @@ class HostFailureExecutor(targets.ProcessExecutor):
                  interval=2.0)
         if svc['status'] != 'enabled':
             self.api.update_service(svc['id'], status='enabled')
-        seg, h = self.api.masakari_host(self.host) if record.get(
-            'segment') else (None, None)
+        seg, h = self._masakari_host()
         if h is not None and h.get('on_maintenance'):
             self.api.call('instance-ha', 'PUT', '/segments/%s/hosts/%s' % (
                 seg, h['uuid']), json={'host': {'on_maintenance': False}})
+
+    def _masakari_host(self):
+        """(segment, host) of this host in Masakari; (None, None) when it
+        is in no segment or the cloud has no Masakari (``down`` needs
+        none; a notification sent by someone else still put the host on
+        maintenance)."""
+        try:
+            return self.api.masakari_host(self.host)
+        except FaultError:
+            return None, None
 
     def _unforce(self, service_id):
         try:
@@ -252,14 +261,13 @@ class HostFailureExecutor(targets.ProcessExecutor):
         evidence.append(poll(check, max(timeout, DOWN_TIMEOUT),
                              'nova-compute on %s up and enabled' %
                              self.host, interval=1.0))
-        if record.get('segment'):
-            _, h = self.api.masakari_host(self.host)
-            if h is not None and h.get('on_maintenance'):
-                raise FaultError('Masakari host %s still on_maintenance' %
-                                 self.host)
-            evidence.append('Masakari host %s: %s' % (
-                self.host, 'on_maintenance false' if h else
-                'no longer in a segment'))
+        _, h = self._masakari_host()
+        if h is not None and h.get('on_maintenance'):
+            raise FaultError('Masakari host %s still on_maintenance' %
+                             self.host)
+        if h is not None:
+            evidence.append('Masakari host %s: on_maintenance false' %
+                            self.host)
         record['healed_up_at'] = journal_mod.now()
         return evidence
 

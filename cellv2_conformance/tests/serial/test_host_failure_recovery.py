@@ -32,6 +32,7 @@ from cellv2_conformance.common import leases
 from cellv2_conformance.common import servers
 from cellv2_conformance.common import waiters
 from cellv2_conformance import faults
+from cellv2_conformance.faults import host_failure
 from cellv2_conformance.tests import base
 from cellv2_conformance.tests import instance_ha_base
 from cellv2_conformance.tests import reservation_base
@@ -51,9 +52,10 @@ RESERVED_HOST_OTHER_CELL = findings.Finding(
         'notification finished, instance ACTIVE on the reserved host',
         lambda o: o['status'] == 'finished' and o['on_reserved_host']),
     deviation=findings.satisfies(
-        'notification error then failed, instance still on the failed '
-        'host, the vmove failed with nova\'s ComputeHostNotFound',
-        lambda o: o['statuses'][-2:] == ['error', 'failed'] and
+        'notification failed (error, then the retry failed), instance '
+        'still on the failed host, the vmove failed with nova\'s '
+        'ComputeHostNotFound',
+        lambda o: o['status'] == 'failed' and
         o['still_on_failed_host'] and not o['vmoves_succeeded'] and
         any('ComputeHostNotFound' in (m[3] or '') for m in o['vmoves'])),
     reference='Masakari reserved_host recovery; nova doc admin/cells '
@@ -187,14 +189,20 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
         return {k: s['id'] for k, s in created.items()}
 
     @classmethod
-    def reserve_host(cls):
-        """An ACTIVE one-host lease; returns (lease, reservation, host)."""
+    def create_lease(cls):
+        """A one-host lease starting now (not waited for)."""
         end = leases.fmt(leases.minutes_after(leases.utcnow(), 60))
         lease = cls.admin_leases.create_lease(
             name=servers.name('ha-lease'), start_date='now', end_date=end,
             reservations=[reservation_base.host_reservation()])['lease']
         cls.addClassResourceCleanup(leases.delete_lease_and_wait,
                                     cls.admin_leases, lease['id'])
+        return lease
+
+    @classmethod
+    def reserve_host(cls, lease):
+        """Wait for ``lease`` to be ACTIVE; returns (lease, reservation,
+        host)."""
         leases.wait_for_lease(cls.admin_leases, lease['id'], 'ACTIVE')
         rsv = cls.admin_leases.show_lease(lease['id'])['lease'][
             'reservations'][0]
@@ -251,6 +259,27 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
         return records
 
     @classmethod
+    def notify(cls, key, host):
+        """Send the host monitor's notification for ``host`` (as the
+        ``fail`` action of the fault does); returns the notification."""
+        n = cls.notifications_client.create_notification(
+            'COMPUTE_HOST', host, host_failure.utcnow_iso(),
+            host_failure.host_failure_payload())['notification']
+        cls.notified[key] = {'uuid': n['notification_uuid'], 'at': _now()}
+        return n
+
+    @classmethod
+    def other_cell_db_down(cls):
+        """Stop cell B's dedicated database (None if it has none)."""
+        if not (cls.cell_b.db_server or {}).get('dedicated'):
+            return None
+        rec = faults.inject(cls.inv, 'cell(%s).db:stop' % cls.cell_b.name,
+                            ttl=FAULT_TTL)
+        cls.addClassResourceCleanup(faults.heal, rec['id'], inv=cls.inv,
+                                    by='cleanup')
+        return rec
+
+    @classmethod
     def wait_moved(cls, server_id, source, since):
         """Wait until ``server_id`` is ACTIVE on a host other than
         ``source``; returns (server, seconds from ``since`` to the server's
@@ -275,6 +304,7 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
         cls.cell_a, cls.cell_b = cls._pick_cells()
         cls.a1, cls.a2 = cls.ordinary(cls.cell_a)[:2]
         cls.b1, cls.b2 = cls.ordinary(cls.cell_b)[:2]
+        lease = cls.create_lease() if cls.blazar else None
         cls.seg_auto = cls.create_segment('auto')
         cls.add_host(cls.seg_auto, cls.a1)
         cls.add_host(cls.seg_auto, cls.b2)
@@ -284,11 +314,11 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
         cls.servers = cls.boot_servers()
         cls.before = {k: cls.snapshot(s) for k, s in cls.servers.items()}
 
-        specs = {'a1': 'cell(%s).host(%s):fail' % (cls.cell_a.name, cls.a1),
-                 'b1': 'cell(%s).host(%s):fail' % (cls.cell_b.name, cls.b1)}
+        specs = {'a1': 'cell(%s).host(%s):down' % (cls.cell_a.name, cls.a1),
+                 'b1': 'cell(%s).host(%s):down' % (cls.cell_b.name, cls.b1)}
         cls.lease_host = None
         if cls.blazar:
-            cls.lease, cls.rsv, cls.lease_host = cls.reserve_host()
+            cls.lease, cls.rsv, cls.lease_host = cls.reserve_host(lease)
             cls.addClassResourceCleanup(cls.restore_freepool,
                                         cls.lease_host)
             lh_cell = cls.inv.cell_of_host(cls.lease_host)
@@ -299,7 +329,17 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
             recorder.record('recovery-detection', rec['detected_down_at'] -
                             rec['stopped_at'], cell=rec['cell'],
                             test_id=cls.__name__, host=rec['host'])
+        # A1's recovery runs while cell B's database is down; B1's (the
+        # reserved host in cell A) once it is back.
+        cls.notified = {}
+        cls.db_fault = cls.other_cell_db_down()
+        cls.notify('a1', cls.a1)
         cls.observe_auto()
+        if cls.db_fault:
+            cls.db_fault_status_after_auto = faults.journal_for(
+                cls.inv).get(cls.db_fault['id'])['status']
+            faults.heal(cls.db_fault['id'], inv=cls.inv, by=cls.__name__)
+        cls.notify('b1', cls.b1)
         cls.observe_reserved_host()
         if cls.blazar:
             cls.observe_blazar()
@@ -311,35 +351,36 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @classmethod
     def observe_auto(cls):
         rec = cls.faults['a1']
+        sent = cls.notified['a1']
         cls.auto_notification, cls.auto_history = cls.wait_notification(
-            rec['notification'])
+            sent['uuid'])
         cls.moved = {}
         for key in ('a1-ha-1', 'a1-ha-2'):
             srv, secs = cls.wait_moved(cls.servers[key], cls.a1,
-                                       rec['notified_at'])
+                                       sent['at'])
             cls.moved[key] = srv
             recorder.record('recovery-notification-to-active', secs,
                             cell=cls.cell_a.name, test_id=cls.__name__,
                             host=cls.a1, dest=cls.host_of(srv),
-                            server=srv['id'],
-                            notification=rec['notification'])
+                            server=srv['id'], notification=sent['uuid'],
+                            other_cell_db_down=bool(cls.db_fault))
         with cls.notifications_client.microversion('1.3'):
             cls.auto_vmoves = cls.notifications_client.list_vmoves(
-                rec['notification'])['vmoves']
+                sent['uuid'])['vmoves']
         total = max(_epoch(s['updated']) for s in cls.moved.values()) - \
             rec['stopped_at']
         recorder.record('recovery-failure-to-last-active', total,
                         cell=cls.cell_a.name, test_id=cls.__name__,
-                        host=cls.a1, notification=rec['notification'],
+                        host=cls.a1, notification=sent['uuid'],
                         instances=len(cls.moved))
 
     @classmethod
     def observe_reserved_host(cls):
-        rec = cls.faults['b1']
+        uuid = cls.notified['b1']['uuid']
         # error is retried once by the engine's periodic task, then
         # failed: wait for the end so healing never races a retry.
         n, history = cls.wait_notification(
-            rec['notification'], goal=('finished', 'failed', 'ignored'))
+            uuid, goal=('finished', 'failed', 'ignored'))
         srv = cls.show(cls.servers['b1-ha'])
         # What nova itself answers to that evacuation, while B1 is down.
         try:
@@ -349,8 +390,7 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
             cls.evacuate_status = findings.Status(
                 e.resp.status, findings.status_message(e))
         with cls.notifications_client.microversion('1.3'):
-            moves = cls.notifications_client.list_vmoves(
-                rec['notification'])['vmoves']
+            moves = cls.notifications_client.list_vmoves(uuid)['vmoves']
         cls.rh_observed = {
             'status': n['status'],
             'statuses': [t['state'] for t in history],
@@ -449,6 +489,20 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
                           '(cell %s)' % (srv['id'], key, self.a1,
                                          self.cell_a.name, dest,
                                          self.inv.cell_of_host(dest).name))
+
+    @decorators.idempotent_id('9b0c1d2e-3f40-4a51-8b62-7c8d9e0f1a2b')
+    def test_auto_recovery_while_other_cell_db_down(self):
+        """A1's recovery finished while cell B's database was stopped
+        (nova lists and evacuates through the cells that answer)."""
+        if not self.db_fault:
+            raise self.skipException('cell %s has no dedicated database '
+                                     'server to stop' % self.cell_b.name)
+        self.assertEqual(('active', 'finished'), (
+            self.db_fault_status_after_auto,
+            self.auto_notification['status']),
+            'fault %s on cell %s\'s database, notification %s' % (
+                self.db_fault['id'], self.cell_b.name,
+                self.auto_notification['notification_uuid']))
 
     @decorators.idempotent_id('5c3b2e40-8d7f-4e90-b1a2-3c4d5e6f7003')
     def test_server_without_ha_flag_not_moved(self):
