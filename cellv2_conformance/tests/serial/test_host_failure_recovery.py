@@ -9,10 +9,12 @@ if the run is killed).
 
 * Segment ``auto`` = {A1, B2}: a segment spanning two cells.  A1's
   HA-enabled servers must be evacuated to a host of cell A (nova confines
-  an evacuation to the instance's cell), never to B2.
+  an evacuation to the instance's cell), never to B2.  A1's notification
+  is sent, and its recovery runs, while cell B's database is stopped.
 * Segment ``reserved_host`` = {B1, reserved A2}: the reserved host sits in
-  another cell than the failed host.  What happens is recorded as a
-  finding with the exact observation.
+  another cell than the failed host.  B1 is notified once cell B's
+  database is back.  What happens is recorded as a finding with the exact
+  observation, and so is nova's own answer to that evacuation.
 * Blazar's polling monitor must heal the lease whose host failed.
 
 Then every fault is healed and the checks look at the cloud again: the
@@ -96,7 +98,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
 
     Verified for ``auto`` recovery: every HA-enabled server of the failed
     host ends ACTIVE on another host of the same cell although its segment
-    spans two cells; servers without ``HA_Enabled`` stay; instance
+    spans two cells, and while another cell's database is down; servers
+    without ``HA_Enabled`` stay; instance
     mappings are unchanged and the instance rows never leave the cell
     database; placement holds the allocation on the new host, and the old
     host's allocation is gone once the failed compute is back; nova shows
