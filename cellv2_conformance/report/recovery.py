@@ -10,6 +10,9 @@ Built from the timing samples the recovery checks write
     evacuated server; ``dest`` names the host)
 ``recovery-failure-to-last-active``
     compute killed -> last evacuated server ACTIVE (per failure)
+``recovery-notification-to-final``
+    Masakari notification -> its final status (``status``: finished,
+    failed, ...), per notification
 ``blazar-failure-to-healed``
     compute killed -> Blazar gave the lease's reservation a replacement
 
@@ -23,7 +26,8 @@ DETECTION = 'recovery-detection'
 MOVE = 'recovery-notification-to-active'
 FAILURE = 'recovery-failure-to-last-active'
 LEASE = 'blazar-failure-to-healed'
-OPS = (DETECTION, MOVE, FAILURE, LEASE)
+FINAL = 'recovery-notification-to-final'
+OPS = (DETECTION, MOVE, FAILURE, LEASE, FINAL)
 
 
 def summarize(samples):
@@ -35,7 +39,8 @@ def summarize(samples):
     def failure(s):
         return failures.setdefault(s.get('host'), {
             'host': s.get('host'), 'cell': s.get('cell'),
-            'detection_s': None, 'notification': None,
+            'detection_s': None, 'notification': None, 'status': None,
+            'notification_to_final_s': None,
             'failure_to_last_active_s': None, 'moves': []})
     for s in mine:
         if s['op'] == DETECTION:
@@ -46,6 +51,11 @@ def summarize(samples):
             f['moves'].append({'server': s.get('server'),
                                'dest': s.get('dest'),
                                'seconds': s.get('seconds')})
+        elif s['op'] == FINAL:
+            f = failure(s)
+            f['notification'] = s.get('notification')
+            f['status'] = s.get('status')
+            f['notification_to_final_s'] = s.get('seconds')
         elif s['op'] == FAILURE:
             f = failure(s)
             f['notification'] = s.get('notification')
@@ -59,7 +69,7 @@ def summarize(samples):
     return {
         'failures': [f for h, f in sorted(failures.items(),
                                           key=lambda i: str(i[0]))
-                     if f['moves'] or f['failure_to_last_active_s'] or
+                     if f['moves'] or f['notification'] or
                      h not in lease_hosts],
         'leases': leases,
         'instances_moved': sum(1 for s in mine if s['op'] == MOVE),
@@ -80,14 +90,17 @@ def markdown(rec):
         return []
     lines = ['', '## Recovery (host failures)', '',
              '| failed host | cell | nova saw it down | notification | '
-             'moves | failure to last ACTIVE |', '|---|---|---:|---|---|---:|']
+             'final status | moves | failure to last ACTIVE |',
+             '|---|---|---:|---|---|---|---:|']
     for f in rec['failures']:
         moves = ', '.join('%s -> %s (%s)' % (
             (m['server'] or '?')[:8], m['dest'], _s(m['seconds']))
             for m in f['moves']) or 'none'
-        lines.append('| %s | %s | %s | %s | %s | %s |' % (
+        lines.append('| %s | %s | %s | %s | %s | %s | %s |' % (
             f['host'], f['cell'], _s(f['detection_s']),
-            f['notification'] or '-', moves,
+            f['notification'] or '-', '%s after %s' % (
+                f['status'], _s(f['notification_to_final_s']))
+            if f['status'] else '-', moves,
             _s(f['failure_to_last_active_s'])))
     for cell, s in sorted(rec['per_cell'].items()):
         lines.append('')
@@ -114,13 +127,17 @@ def html(rec, esc):
             esc(m['server']), esc(m['dest']), esc(_s(m['seconds'])))
             for m in f['moves']) or 'none'
         rows.append('<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td>'
-                    '<td>%s</td><td>%s</td></tr>' % (
+                    '<td>%s</td><td>%s</td><td>%s</td></tr>' % (
                         esc(f['host']), esc(f['cell']),
                         esc(_s(f['detection_s'])),
-                        esc(f['notification'] or '-'), moves,
+                        esc(f['notification'] or '-'),
+                        esc('%s after %s' % (f['status'], _s(
+                            f['notification_to_final_s'])))
+                        if f['status'] else '-', moves,
                         esc(_s(f['failure_to_last_active_s']))))
     out = ['<table><tr><th>failed host</th><th>cell</th><th>nova saw it '
-           'down</th><th>Masakari notification</th><th>instance moves '
+           'down</th><th>Masakari notification</th><th>final status</th>'
+           '<th>instance moves '
            '(notification &rarr; ACTIVE)</th><th>failure &rarr; last '
            'ACTIVE</th></tr>%s</table>' % ''.join(rows)]
     for cell, s in sorted(rec['per_cell'].items()):

@@ -138,6 +138,9 @@ SAMPLES = [
      'server': 's2', 'notification': 'n1'},
     {'op': 'recovery-failure-to-last-active', 'seconds': 55.0,
      'cell': 'cell1', 'host': 'cell1-cmp1', 'notification': 'n1'},
+    {'op': 'recovery-notification-to-final', 'seconds': 36.0,
+     'cell': 'cell1', 'host': 'cell1-cmp1', 'notification': 'n1',
+     'status': 'finished'},
     {'op': 'recovery-detection', 'seconds': 18.0, 'cell': 'cell2',
      'host': 'cell2-cmp3'},
     {'op': 'blazar-failure-to-healed', 'seconds': 25.0, 'cell': 'cell2',
@@ -165,6 +168,7 @@ class TestRecoveryReport(testtools.TestCase):
         self.assertEqual('cell1-cmp3', rec['leases'][0]['replacement'])
         md = '\n'.join(recovery.markdown(rec))
         self.assertIn('## Recovery (host failures)', md)
+        self.assertIn('finished after 36.0 s', md)
         self.assertIn('Blazar healed the lease on cell2-cmp3', md)
         self.assertIn('cell1-cmp1', recovery.html(rec, str))
 

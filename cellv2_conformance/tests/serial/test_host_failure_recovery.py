@@ -358,6 +358,14 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
             faults.heal(rec['id'], inv=cls.inv, by=cls.__name__)
 
     @classmethod
+    def record_final(cls, notification, cell, host, sent):
+        recorder.record('recovery-notification-to-final',
+                        _epoch(notification['updated_at']) - sent['at'],
+                        cell=cell.name, test_id=cls.__name__, host=host,
+                        notification=sent['uuid'],
+                        status=notification['status'])
+
+    @classmethod
     def observe_auto(cls):
         rec = cls.faults['a1']
         sent = cls.notified['a1']
@@ -373,6 +381,7 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
                             host=cls.a1, dest=cls.host_of(srv),
                             server=srv['id'], notification=sent['uuid'],
                             other_cell_db_down=bool(cls.db_fault))
+        cls.record_final(cls.auto_notification, cls.cell_a, cls.a1, sent)
         with cls.notifications_client.microversion('1.3'):
             cls.auto_vmoves = cls.notifications_client.list_vmoves(
                 sent['uuid'])['vmoves']
@@ -390,6 +399,7 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
         # failed: wait for the end so healing never races a retry.
         n, history = cls.wait_notification(
             uuid, goal=('finished', 'failed', 'ignored'))
+        cls.record_final(n, cls.cell_b, cls.b1, cls.notified['b1'])
         srv = cls.show(cls.servers['b1-ha'])
         # What nova itself answers to that evacuation, while B1 is down.
         try:
