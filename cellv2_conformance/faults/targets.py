@@ -36,6 +36,7 @@ import urllib.parse
 
 import psutil
 import requests
+import yaml
 
 from cellv2_conformance import errors
 from cellv2_conformance.inspect import db as inspect_db
@@ -174,9 +175,35 @@ class Processes:
         std = {'pid', 'pgid', 'create_time', 'argv', 'log', 'kind',
                'started_at', 'env', 'cwd'}
         meta = {k: v for k, v in rec.items() if k not in std}
-        return process.start(st, name, rec['argv'], rec['log'],
-                             env=env or None, cwd=rec.get('cwd'),
-                             kind=rec.get('kind', 'service'), meta=meta)
+        new = process.start(st, name, rec['argv'], rec['log'],
+                            env=env or None, cwd=rec.get('cwd'),
+                            kind=rec.get('kind', 'service'), meta=meta)
+        self._update_inventory_pid(name, new['pid'])
+        return new
+
+    def _update_inventory_pid(self, name, pid):
+        """The inventory names the pid of every recorded process (checks
+        read it, e.g. to match RabbitMQ connections to services): a restart
+        keeps it true.  Only for the inventory a deployment wrote."""
+        path = self.inv.path
+        if not path or self.inv.data.get('source') != \
+                'cellv2-conformance deploy':
+            return
+        with open(path, encoding='utf-8') as f:
+            data = yaml.safe_load(f)
+
+        def walk(node):
+            if isinstance(node, dict):
+                if node.get('process') == name and 'pid' in node:
+                    node['pid'] = pid
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(data)
+        self._process_mod().write_private(path, yaml.safe_dump(
+            data, default_flow_style=False, sort_keys=False))
 
 
 # --------------------------------------------------------------------------
