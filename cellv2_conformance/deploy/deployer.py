@@ -268,10 +268,10 @@ class Deployer:
     # ------------------------------------------------------------------
     # helpers used by steps
     # ------------------------------------------------------------------
-    def _uwsgi(self, name, env, extra=()):
+    def _uwsgi(self, name, env, extra=(), threads=4):
         module, procname = UWSGI_APPS[name]
         port = self.L.ports[name]
-        threads = '4'
+        threads = str(threads)
         argv = [os.path.join(self.bin, 'uwsgi'), '--master', '--die-on-term',
                 '--need-app', '--lazy-apps', '--enable-threads',
                 '--thunder-lock', '--http-socket', '127.0.0.1:%d' % port,

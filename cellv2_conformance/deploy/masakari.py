@@ -148,6 +148,9 @@ def config(layout, auth, authtoken, log):
             'add_reserved_host_to_aggregate': False,
         },
         'oslo_messaging_notifications': {'driver': 'noop'},
+        # Under uWSGI the API's heartbeat thread does not run: RabbitMQ
+        # then drops its idle connection (as for nova here).
+        'oslo_messaging_rabbit': {'heartbeat_timeout_threshold': 0},
         'oslo_policy': {'enforce_scope': False,
                         'enforce_new_defaults': False},
     })
@@ -197,7 +200,12 @@ def step_api(d):
         'OS_MASAKARI_CONFIG_DIR': os.path.dirname(conf)},
         # The WSGI app re-parses its config from sys.argv only (a file
         # outside /etc/masakari is silently dropped without this).
-        extra=['--pyargv', '--config-file %s' % conf])
+        extra=['--pyargv', '--config-file %s' % conf],
+        # masakari monkey-patches with eventlet: an RPC cast from a second
+        # uWSGI thread dies in "greenlet.error: Cannot switch to a
+        # different thread" and the request hangs (seen on
+        # POST /v1/notifications after the AMQP connection was reset).
+        threads=1)
     d._wait_http(PORT_NAME, d.L.url(PORT_NAME) + '/',
                  ok=lambda r: r.status_code == 200, config=conf)
 
