@@ -17,6 +17,9 @@ ServiceAvailableGroup = [
     cfg.BoolOpt("blazar",
                 default=True,
                 help="Whether or not blazar is expected to be available"),
+    cfg.BoolOpt('masakari', default=False,
+                help='Whether Masakari (instance HA, catalog type '
+                     'instance-ha) is expected to be available.'),
 ]
 
 cellv2_group = cfg.OptGroup(
@@ -91,11 +94,34 @@ ReservationGroup = [
                help='Name of Blazar\'s free pool aggregate.'),
 ]
 
+instance_ha_group = cfg.OptGroup(
+    name='instance_ha', title='Masakari instance HA service options')
+
+InstanceHAGroup = [
+    cfg.StrOpt('catalog_type', default='instance-ha',
+               help='Catalog type of the instance HA (Masakari) service.'),
+    cfg.StrOpt('endpoint_type', default='public',
+               choices=['public', 'admin', 'internal', 'publicURL',
+                        'adminURL', 'internalURL'],
+               help='Endpoint type of the instance HA service.'),
+    cfg.StrOpt('region', default='',
+               help='Region of the instance HA service (default: '
+                    '[identity] region).'),
+    cfg.IntOpt('recovery_timeout', default=300,
+               help='Seconds to wait for a host-failure notification to '
+                    'reach a final status (finished, failed, ignored).'),
+    cfg.IntOpt('host_down_timeout', default=120,
+               help='Seconds to wait for nova to report a stopped '
+                    'compute service down (service_down_time plus a '
+                    'margin).'),
+]
+
 # The single source of truth.
 _OPTS = [
     (service_available_group, ServiceAvailableGroup),
     (cellv2_group, CellV2Group),
     (reservation_group, ReservationGroup),
+    (instance_ha_group, InstanceHAGroup),
 ]
 
 

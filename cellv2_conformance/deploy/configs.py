@@ -9,6 +9,7 @@ each one.
 import dataclasses
 import os
 
+from cellv2_conformance.deploy import masakari as masakari_mod
 from cellv2_conformance.deploy import render
 
 REGION = 'RegionOne'
@@ -30,6 +31,7 @@ class Layout:
     cells: list            # scenario Cell objects
     blazar_enabled: bool
     blazar_nova_version: str = '2.53'
+    masakari_enabled: bool = False
 
     def path(self, *parts):
         return os.path.join(self.workdir, *parts)
@@ -245,6 +247,8 @@ def nova_common(layout):
     if layout.blazar_enabled:
         render.update(c, {'blazar:physical:host': {
             'aggregate_freepool_name': 'freepool'}})
+    if layout.masakari_enabled:
+        render.update(c, masakari_mod.nova_settings())
     return c
 
 
@@ -322,7 +326,13 @@ def blazar(layout):
         'oslo_messaging_notifications': {'driver': 'noop'},
         'oslo_policy': _policy(),
     })
+    if layout.masakari_enabled:
+        render.update(c, masakari_mod.blazar_settings())
     return c
+
+
+def masakari(layout):
+    return masakari_mod.config(layout, _auth, _authtoken, _log)
 
 
 def catalog(layout):
@@ -335,4 +345,6 @@ def catalog(layout):
     if layout.blazar_enabled:
         out.append(('reservation', 'blazar', layout.url('blazar-api') +
                     '/v1'))
+    if layout.masakari_enabled:
+        out += masakari_mod.catalog(layout)
     return out

@@ -23,6 +23,7 @@ from cellv2_conformance.common import filelock
 from cellv2_conformance.deploy import configs
 from cellv2_conformance.deploy import infra
 from cellv2_conformance.deploy import keystone_setup
+from cellv2_conformance.deploy import masakari
 from cellv2_conformance.deploy import ports as ports_mod
 from cellv2_conformance.deploy import process
 from cellv2_conformance.deploy import render
@@ -42,6 +43,7 @@ UWSGI_APPS = {
     'neutron': ('neutron.wsgi.api:application', 'neutron'),
     'nova-api': ('nova.wsgi.osapi_compute:application', 'nova-api'),
     'blazar-api': ('blazar.wsgi.api:application', 'blazar-api'),
+    masakari.PORT_NAME: ('masakari.wsgi.api:application', 'masakari-api'),
 }
 
 
@@ -69,6 +71,7 @@ class Progress:
 class Deployer:
     def __init__(self, scenario, workdir, out=print):
         self.scenario = scenario
+        self.db_names = DB_NAMES + masakari.databases(scenario)
         self.workdir = os.path.abspath(workdir)
         self.progress = Progress(out)
         self.bin = venv_bin()
@@ -107,6 +110,8 @@ class Deployer:
                 raise DeployError('blazar-nova (Blazar\'s nova-scheduler '
                                   'filter) is not installed (run '
                                   'tools/bootstrap.sh)')
+        if masakari.enabled(self.scenario):
+            masakari.preflight(self.bin)
         workdir_mod.claim(self.workdir)
         self._lock = contextlib.ExitStack()
         try:
@@ -131,7 +136,7 @@ class Deployer:
 
     def _layout(self, ports):
         sc = self.scenario
-        users = ('admin',) + configs.SERVICE_USERS
+        users = ('admin',) + configs.SERVICE_USERS + masakari.users(sc)
         passwords = {u: _password() for u in users}
         self.db_password = _password()
         self.ro_password = _password()
@@ -154,7 +159,7 @@ class Deployer:
                 self.db_user, self.db_password, db_host, port, db_prefix,
                 name)
 
-        db_urls = {n: db_url(n) for n in DB_NAMES}
+        db_urls = {n: db_url(n) for n in self.db_names}
         self.db_servers = {'main': (db_host, db_port)}
         for cell in sc.cells:
             port = db_port
@@ -181,6 +186,8 @@ class Deployer:
         transports = {'api': transport('nova_api'),
                       'neutron': transport('neutron'),
                       'blazar': transport('blazar')}
+        for vhost in masakari.vhosts(sc):
+            transports[vhost] = transport(vhost)
         for cell in sc.cells:
             port = ports.get('mq-%s' % cell.name, mq_port)
             transports[cell.name] = transport('nova_' + cell.name, port)
@@ -188,7 +195,8 @@ class Deployer:
             workdir=self.workdir, venv_bin=self.bin, ports=ports,
             passwords=passwords, db_urls=db_urls, transports=transports,
             cells=sc.cells, blazar_enabled=sc.blazar_enabled,
-            blazar_nova_version=sc.blazar.get('nova_client_version', '2.53'))
+            blazar_nova_version=sc.blazar.get('nova_client_version', '2.53'),
+            masakari_enabled=masakari.enabled(sc))
 
     # ------------------------------------------------------------------
     # config files
@@ -248,6 +256,8 @@ class Deployer:
         if sc.blazar_enabled:
             self._write('blazar/blazar.conf', configs.blazar(L),
                         sc.overrides('blazar'))
+        if masakari.enabled(sc):
+            masakari.write_configs(self, configs.masakari(L))
 
     def nova_conf_files(self, *extra):
         etc = self.L.path('etc', 'nova')
@@ -258,10 +268,10 @@ class Deployer:
     # ------------------------------------------------------------------
     # helpers used by steps
     # ------------------------------------------------------------------
-    def _uwsgi(self, name, env):
+    def _uwsgi(self, name, env, extra=(), threads=4):
         module, procname = UWSGI_APPS[name]
         port = self.L.ports[name]
-        threads = '4'
+        threads = str(threads)
         argv = [os.path.join(self.bin, 'uwsgi'), '--master', '--die-on-term',
                 '--need-app', '--lazy-apps', '--enable-threads',
                 '--thunder-lock', '--http-socket', '127.0.0.1:%d' % port,
@@ -271,7 +281,7 @@ class Deployer:
                 'unix_signal:15 gracefully_kill_them_all',
                 '--procname-prefix-spaced', 'cc-' + procname,
                 '--disable-logging', '--logto', self.L.path(
-                    'logs', '%s.uwsgi.log' % name)]
+                    'logs', '%s.uwsgi.log' % name)] + list(extra)
         rec = process.start(self.state, name, argv,
                             self.L.path('logs', '%s.stdout.log' % name),
                             env=env, kind='api',
@@ -376,7 +386,7 @@ class Deployer:
         rec = db.start(self.state, self.mariadb_template)
         db.wait_ready(rec, abort=self.abort)
         self.mariadbs[name] = db
-        dbs = list(DB_NAMES) if name == 'main' else []
+        dbs = list(self.db_names) if name == 'main' else []
         for cell in self.scenario.cells:
             if self.db_servers.get(cell.name, self.db_servers['main']) == \
                     ('127.0.0.1', db.port):
@@ -395,7 +405,7 @@ class Deployer:
         except Exception as e:
             raise DeployError('cannot connect to the existing database '
                               'server %s: %s' % (redact.url(url), e))
-        dbs = [self.db_prefix + n for n in DB_NAMES] + [
+        dbs = [self.db_prefix + n for n in self.db_names] + [
             self.db_prefix + 'nova_' + c.name for c in self.scenario.cells]
         secrets_ = dict(self.state.data.get('secrets', {}))
         secrets_['existing_db_url'] = url
@@ -414,9 +424,11 @@ class Deployer:
                  if node in (None, 'main') or c.name == node]
         vh = ['nova_' + c.name for c in cells]
         if node in (None, 'main'):
-            vh = ['nova_api', 'neutron', 'blazar'] + vh
+            vh = ['nova_api', 'neutron', 'blazar'] + list(
+                masakari.vhosts(self.scenario)) + vh
         if self.scenario.mq.get('isolation') == 'node' and node == 'main':
-            vh = ['nova_api', 'neutron', 'blazar']
+            vh = ['nova_api', 'neutron', 'blazar'] + list(
+                masakari.vhosts(self.scenario))
         return vh
 
     def _step_rabbit(self, name):
@@ -838,6 +850,7 @@ class Deployer:
                 self.step_blazar)
             add('blazar-hosts', ['blazar', 'discover-hosts',
                                  'neutron-warmup'], self.step_blazar_hosts)
+        masakari.steps(self, add, db_steps, mq_steps)
         return s
 
     def _run_graph(self, steps):

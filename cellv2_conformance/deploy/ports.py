@@ -19,7 +19,7 @@ AUTO_LAST = 60000
 FIXED = {
     'keystone': 0, 'placement': 1, 'glance': 2, 'neutron': 3, 'nova-api': 4,
     'blazar-api': 5, 'mq': 6, 'mq-dist': 7, 'mq-management': 8,
-    'epmd': 9, 'db-main': 10,
+    'epmd': 9, 'db-main': 10, 'masakari-api': 11,
 }
 CELL_DB_FIRST = 20      # db-<cell> = base + 20 + index   (16 cells max)
 CELL_MQ_FIRST = 40      # mq-<cell>, mq-dist-<cell>, mq-management-<cell>
@@ -35,6 +35,8 @@ def plan(scenario):
             names.pop(n)
     if not scenario.blazar_enabled:
         names.pop('blazar-api')
+    if not scenario.masakari.get('enabled'):
+        names.pop('masakari-api')
     for i, cell in enumerate(scenario.cells):
         if scenario.db['backend'] == 'private' and \
                 scenario.db.get('per_cell_server'):

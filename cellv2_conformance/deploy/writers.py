@@ -10,6 +10,7 @@ import urllib.parse
 import yaml
 
 from cellv2_conformance.deploy import configs
+from cellv2_conformance.deploy import masakari
 from cellv2_conformance.deploy import process
 
 INVENTORY = 'cells-inventory.yaml'
@@ -114,6 +115,7 @@ def inventory(d):
                    'readonly_database': _swap_user(
                        L.db_urls['blazar'], d.ro_user, d.ro_password)
                    if sc.blazar_enabled else None},
+        'masakari': masakari.inventory(d),
         'image_id': getattr(d, 'image_id', None),
         'flavors': ['c1', 'c2'],
         'faults_journal': L.path('faults.jsonl'),
@@ -154,7 +156,8 @@ def tempest_conf(d, inv_path):
         'service_available': {'nova': True, 'glance': True, 'neutron': True,
                               'cinder': False, 'swift': False,
                               'placement': True,
-                              'blazar': sc.blazar_enabled},
+                              'blazar': sc.blazar_enabled,
+                              'masakari': masakari.enabled(sc)},
         'network': {'public_network_id': ''},
         'validation': {'run_validation': False},
         'image': {'region': configs.REGION},
@@ -173,6 +176,8 @@ def tempest_conf(d, inv_path):
                         'endpoint_type': 'public',
                         'lease_interval': 2, 'lease_timeout': 300,
                         'flavor_instance': sc.blazar_enabled},
+        'instance_ha': {'region': configs.REGION,
+                        'endpoint_type': 'public'},
     }
     out = ['# written by cellv2-conformance deploy (scenario %s)' % sc.name]
     for sect, opts in lines.items():

@@ -6,6 +6,8 @@ Grammar (``parse``)::
     cell(<name>).mq            the cell's RabbitMQ vhost (permissions)
     cell(<name>).conductor     the cell conductor process
     cell(<name>).compute(<h>)  one compute service process of the cell
+    cell(<name>).host(<h>)     a whole compute host failing (nova sees it
+                               down; Masakari notified): .host_failure
     cell(<name>)               the cell mapping itself (nova-manage)
     service(<name>)            any recorded process, e.g. nova-scheduler
 
@@ -34,6 +36,7 @@ import urllib.parse
 
 import psutil
 import requests
+import yaml
 
 from cellv2_conformance import errors
 from cellv2_conformance.inspect import db as inspect_db
@@ -46,7 +49,7 @@ class FaultError(errors.CannotRun, RuntimeError):
 
 
 _CELL = re.compile(r'^cell\((?P<cell>[^)]+)\)(?:\.(?P<part>db|mq|conductor|'
-                   r'compute\((?P<host>[^)]+)\)))?$')
+                   r'(?P<kind>compute|host)\((?P<host>[^)]+)\)))?$')
 _SHORT = re.compile(r'^(?P<cell>[A-Za-z0-9_-]+)\.(?P<part>db|mq|conductor)$')
 _SERVICE = re.compile(r'^service\((?P<name>[^)]+)\)$')
 
@@ -172,9 +175,35 @@ class Processes:
         std = {'pid', 'pgid', 'create_time', 'argv', 'log', 'kind',
                'started_at', 'env', 'cwd'}
         meta = {k: v for k, v in rec.items() if k not in std}
-        return process.start(st, name, rec['argv'], rec['log'],
-                             env=env or None, cwd=rec.get('cwd'),
-                             kind=rec.get('kind', 'service'), meta=meta)
+        new = process.start(st, name, rec['argv'], rec['log'],
+                            env=env or None, cwd=rec.get('cwd'),
+                            kind=rec.get('kind', 'service'), meta=meta)
+        self._update_inventory_pid(name, new['pid'])
+        return new
+
+    def _update_inventory_pid(self, name, pid):
+        """The inventory names the pid of every recorded process (checks
+        read it, e.g. to match RabbitMQ connections to services): a restart
+        keeps it true.  Only for the inventory a deployment wrote."""
+        path = self.inv.path
+        if not path or self.inv.data.get('source') != \
+                'cellv2-conformance deploy':
+            return
+        with open(path, encoding='utf-8') as f:
+            data = yaml.safe_load(f)
+
+        def walk(node):
+            if isinstance(node, dict):
+                if node.get('process') == name and 'pid' in node:
+                    node['pid'] = pid
+                for v in node.values():
+                    walk(v)
+            elif isinstance(node, list):
+                for v in node:
+                    walk(v)
+        walk(data)
+        self._process_mod().write_private(path, yaml.safe_dump(
+            data, default_flow_style=False, sort_keys=False))
 
 
 # --------------------------------------------------------------------------
@@ -727,7 +756,8 @@ def parse(inv, text):
     if not m:
         raise FaultError('cannot parse fault target %r: use cell(<name>).db, '
                          'cell(<name>).mq, cell(<name>).conductor, '
-                         'cell(<name>).compute(<host>), cell(<name>) or '
+                         'cell(<name>).compute(<host>), '
+                         'cell(<name>).host(<host>), cell(<name>) or '
                          'service(<process>)' % text)
     try:
         cell = inv.cell(m.group('cell'))
@@ -741,6 +771,10 @@ def parse(inv, text):
         return DatabaseExecutor(inv, 'cell(%s).db' % cell.name, cell)
     if part == 'mq':
         return VhostExecutor(inv, 'cell(%s).mq' % cell.name, cell)
+    if m.groupdict().get('kind') == 'host':
+        # same room; imported here because it builds on this module
+        from cellv2_conformance.faults import host_failure
+        return host_failure.executor(inv, cell, host)
     services = cell.services or {}
     if part == 'conductor':
         svc = services.get('conductor') or {}
@@ -761,8 +795,10 @@ def available(inv):
     """[(target, actions)] that this inventory supports."""
     out = []
     for c in inv.cells:
-        for text in ('cell(%s).db' % c.name, 'cell(%s).mq' % c.name,
-                     'cell(%s).conductor' % c.name, 'cell(%s)' % c.name):
+        texts = ['cell(%s).db' % c.name, 'cell(%s).mq' % c.name,
+                 'cell(%s).conductor' % c.name, 'cell(%s)' % c.name]
+        texts += ['cell(%s).host(%s)' % (c.name, h) for h in c.hosts]
+        for text in texts:
             with contextlib.suppress(FaultError, inspect_mq.MQInspectError):
                 out.append((text, parse(inv, text).actions))
     for name in sorted(inv.services):
@@ -774,11 +810,13 @@ def known_actions():
     """Every action some executor implements, sorted (the CLI offers these
     as ``fault inject --action`` choices; the target still checks that it
     supports the one given)."""
+    from cellv2_conformance.faults import host_failure
     found = set()
     todo = [Executor]
     while todo:
         cls = todo.pop()
-        if cls.__module__ == __name__:    # not a test's stand-in executor
+        # not a test's stand-in executor
+        if cls.__module__ in (__name__, host_failure.__name__):
             found.update(cls.actions)
         todo.extend(cls.__subclasses__())
     return sorted(found)

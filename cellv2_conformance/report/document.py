@@ -17,6 +17,8 @@ Top-level keys (schema_version 1.x; additions bump the minor version)::
     consistency {consistent, count, cells, families [{family, compares,
     status, count, records [{family, object, cell, stores, problem,
     repair}]}], timings, nova_status} (1.1, when the cloud was audited)
+    recovery {failures, leases, instances_moved, per_cell} (1.2; only when
+    the run failed hosts: see report.recovery)
 
 Nothing secret goes in: endpoints are written without their user
 information and every string passes through :mod:`cellv2_conformance.redact`.
@@ -31,11 +33,12 @@ import subprocess
 import urllib.parse
 
 from cellv2_conformance import redact
+from cellv2_conformance.report import recovery as recovery_mod
 from cellv2_conformance.report import results as results_mod
 from cellv2_conformance.timing import aggregate
 from cellv2_conformance.timing import requests as requests_mod
 
-SCHEMA_VERSION = '1.1'
+SCHEMA_VERSION = '1.2'
 PACKAGES = ('cellv2-conformance', 'tempest', 'nova', 'blazar', 'placement',
             'keystone', 'glance', 'neutron', 'python-subunit')
 
@@ -270,6 +273,9 @@ def build(results, started_at, finished_at, mode='run', scenario=None,
         'findings': findings(results),
         'artifacts': artifacts or {},
     }
+    recovery = recovery_mod.summarize(timing_samples)
+    if recovery:
+        doc['recovery'] = recovery
     return redact.data(doc)
 
 

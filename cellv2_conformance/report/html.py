@@ -10,6 +10,7 @@ import datetime
 
 from cellv2_conformance import redact
 from cellv2_conformance.report import consistency
+from cellv2_conformance.report import recovery
 from cellv2_conformance.report import results as results_mod
 from cellv2_conformance.report import svg
 from cellv2_conformance.timing import aggregate
@@ -423,6 +424,11 @@ class Page:
                          'heal verified after',
                          'requests p50/p95', 'operations p50/p95'], rows))
 
+    def recovery(self):
+        if self.doc.get('recovery'):
+            self.section('recovery', 'Recovery (host failures)')
+            self.add(recovery.html(self.doc['recovery'], esc))
+
     def deploy(self):
         self.section('deploy', 'Deployment steps')
         dep = self.doc.get('deploy') or {}
@@ -562,6 +568,7 @@ class Page:
         self.cells_matrix()
         self.latency()
         self.timeline()
+        self.recovery()
         self.deploy()
         self.slowest()
         self.request_table()

@@ -3,6 +3,7 @@ Gerrit comment (verdict, counts, findings, failures, slowest operations)."""
 
 from cellv2_conformance import redact
 from cellv2_conformance.report import consistency
+from cellv2_conformance.report import recovery
 from cellv2_conformance.report import results as results_mod
 from cellv2_conformance.report.svg import fmt_s
 
@@ -85,6 +86,7 @@ def render(doc, max_items=10):
                 op, s['count'], fmt_s(s.get('p50')), fmt_s(s.get('p95')),
                 fmt_s(s.get('max'))))
     lines += consistency.markdown(doc)
+    lines += recovery.markdown(doc.get('recovery'))
     if doc.get('faults'):
         lines += ['', '%d fault window(s) injected; see report.html.' %
                   len(doc['faults'])]

@@ -15,7 +15,7 @@ BUNDLED = os.path.join(HERE, 'scenarios')
 OVERRIDABLE = (
     'keystone', 'placement', 'glance', 'neutron', 'nova', 'nova-api',
     'nova-scheduler', 'nova-super-conductor', 'nova-cell-conductor',
-    'nova-compute', 'blazar',
+    'nova-compute', 'blazar', 'masakari',
 )
 
 _NAME = r'^[a-z][a-z0-9-]{0,30}$'
@@ -69,6 +69,11 @@ SCHEMA = {
                                         'pattern': r'^2(\.[0-9]+)?$'},
             },
         },
+        'masakari': {
+            'type': 'object',
+            'additionalProperties': False,
+            'properties': {'enabled': {'type': 'boolean'}},
+        },
         'cells': {
             'type': 'array',
             'minItems': 1,
@@ -111,6 +116,7 @@ DEFAULTS = {
     'db': {'backend': 'private', 'per_cell_server': True},
     'mq': {'backend': 'private', 'isolation': 'vhost'},
     'blazar': {'enabled': True, 'nova_client_version': '2.53'},
+    'masakari': {'enabled': False},
     'config': {},
 }
 
@@ -145,6 +151,7 @@ class Scenario:
     db: dict
     mq: dict
     blazar: dict
+    masakari: dict
     cells: list
     config: dict
     raw: dict
@@ -316,4 +323,5 @@ def load_text(text, source='<string>'):
     return Scenario(
         name=name, description=merged.get('description', ''), source=source,
         base_port=merged['base_port'], db=merged['db'], mq=merged['mq'],
-        blazar=blazar, cells=cells, config=merged['config'], raw=merged)
+        blazar=blazar, masakari=merged['masakari'], cells=cells,
+        config=merged['config'], raw=merged)

@@ -19,4 +19,15 @@ def service_clients_config():
     params['service'] = conf.reservation.catalog_type
     params['endpoint_type'] = conf.reservation.endpoint_type
     params['region'] = conf.reservation.region or conf.identity.region
-    return [params]
+    ha = config.service_client_config('instance_ha')
+    ha.update({
+        'name': 'instance_ha_v1',
+        'service_version': 'instance_ha.v1',
+        'module_path': 'cellv2_conformance.services.instance_ha.v1',
+        'client_names': ['SegmentsClient', 'SegmentHostsClient',
+                         'NotificationsClient'],
+        'service': conf.instance_ha.catalog_type,
+        'endpoint_type': conf.instance_ha.endpoint_type,
+        'region': conf.instance_ha.region or conf.identity.region,
+    })
+    return [params, ha]

@@ -122,6 +122,9 @@ class TestDeployLifecycle(base.FunctionalTest):
         # each cell had its own database server
         self.assertIn('mariadb-cell1', state['processes'])
         self.assertIn('mariadb-cell2', state['processes'])
+        # Masakari (scenario switch masakari.enabled) ran as a service
+        self.assertIn('masakari-api', state['processes'])
+        self.assertIn('masakari-engine', state['processes'])
 
     def test_single_cell(self):
         state = self._lifecycle('single-cell', while_up=self._validate)

@@ -81,9 +81,10 @@ class CliTest(testtools.TestCase):
             'fault', 'inject', '--target', 'cell1.db', '--action',
             'explode'))
         self.assertIn("invalid choice: 'explode' (choose from 'disable', "
-                      "'disable-restart', 'freeze', 'revoke', 'stop')",
-                      self.err())
-        self.assertEqual(['disable', 'disable-restart', 'freeze', 'revoke',
+                      "'disable-restart', 'down', 'fail', 'freeze', "
+                      "'revoke', 'stop')", self.err())
+        self.assertEqual(['disable', 'disable-restart', 'down', 'fail',
+                          'freeze', 'revoke',
                           'stop'], targets.known_actions())
 
     def test_version(self):

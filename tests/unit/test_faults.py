@@ -308,3 +308,27 @@ class TestCli(testtools.TestCase):
         printed = ''.join(c.args[0] for c in out.write.call_args_list)
         self.assertNotIn('hunter22', printed)
         self.assertEqual('a', json.loads(printed)[0]['id'])
+
+
+class TestRestartKeepsInventoryTrue(testtools.TestCase):
+    """A fault that restarts a recorded process writes the new pid into
+    the deployment's inventory (checks match connections by pid)."""
+
+    def test_pid_updated_for_deployed_inventory_only(self):
+        wd = self.useFixture(fixtures.TempDir()).path
+        inv = _inventory(wd, source='cellv2-conformance deploy')
+        inv.data['cells'][0]['services']['computes']['c1h1']['pid'] = 11
+        with open(inv.path, 'w') as f:
+            import yaml
+            yaml.safe_dump(inv.data, f)
+        procs = targets.Processes(inv)
+        procs._update_inventory_pid('nova-compute-c1h1', 4242)
+        again = inventory.load(inv.path)
+        self.assertEqual(4242, again.cells[0].services['computes'][
+            'c1h1']['pid'])
+        self.assertEqual(0o600, os.stat(inv.path).st_mode & 0o777)
+        other = _inventory(self.useFixture(fixtures.TempDir()).path)
+        before = open(other.path).read()
+        targets.Processes(other)._update_inventory_pid(
+            'nova-compute-c1h1', 4242)
+        self.assertEqual(before, open(other.path).read())

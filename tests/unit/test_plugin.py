@@ -176,5 +176,5 @@ class TestCoexistence(testtools.TestCase):
         # only [service_available] is shared.
         ours = {g.name for g, _ in config.list_opts()}
         self.assertNotIn('resource_reservation', ours)
-        self.assertEqual({'service_available', 'cellv2', 'reservation'},
-                         ours)
+        self.assertEqual({'service_available', 'cellv2', 'reservation',
+                          'instance_ha'}, ours)

@@ -17,9 +17,10 @@ class TestBundled(testtools.TestCase):
     def test_multi_cell_is_default_shape(self):
         sc = scenario.load('multi-cell')
         self.assertEqual(['cell1', 'cell2'], [c.name for c in sc.cells])
-        self.assertEqual(['cell1-cmp1', 'cell1-cmp2', 'cell2-cmp1',
-                          'cell2-cmp2'], sc.all_hosts)
-        self.assertEqual(['cell1-cmp2', 'cell2-cmp2'], sc.reservable_hosts)
+        self.assertEqual(['cell1-cmp1', 'cell1-cmp2', 'cell1-cmp3',
+                          'cell2-cmp1', 'cell2-cmp2', 'cell2-cmp3'],
+                         sc.all_hosts)
+        self.assertEqual(['cell1-cmp3', 'cell2-cmp3'], sc.reservable_hosts)
         self.assertTrue(sc.blazar_enabled)
         self.assertEqual('private', sc.db['backend'])
         self.assertTrue(sc.db['per_cell_server'])
