@@ -75,6 +75,14 @@ def cmd_inventory(args):
             shutil.which('nova-manage') or 'nova-manage')
         inv.data['api']['nova_manage'] = [
             manage, '--config-file', os.path.abspath(args.nova_conf)]
+        try:
+            transport = inventory.nova_conf_transport(args.nova_conf)
+        except inventory.InventoryError as e:
+            _err(str(e))
+            return 2
+        if transport:
+            # the API-level queue, independent of cell_mappings
+            inv.data['api']['transport'] = transport
     for c in inv.cells:
         print('%-12s %s  %d host(s)%s' % (c.name, c.uuid, len(c.hosts),
                                           ' (disabled)' if c.disabled

@@ -10,7 +10,6 @@ without networks and read HTTP status codes of refused calls.
 
 from tempest import config
 from tempest.lib.common import api_microversion_fixture
-from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from tempest import test
@@ -19,6 +18,7 @@ from cellv2_conformance.common import findings
 from cellv2_conformance.common import leases
 from cellv2_conformance.common import waiters
 from cellv2_conformance import inventory
+from cellv2_conformance.common import naming
 
 CONF = config.CONF
 
@@ -101,7 +101,7 @@ class ReservationBase(test.BaseTestCase):
     # -- leases ----------------------------------------------------------
     @classmethod
     def lease_name(cls):
-        return data_utils.rand_name(prefix='cellv2', name='lease')
+        return naming.rand_name('lease')
 
     def create_lease(self, client=None, reservations=(), start='now',
                      end=None, name=None, **extra):
@@ -202,7 +202,7 @@ class ReservationBase(test.BaseTestCase):
         (at the end of the class with ``class_cleanup``: for servers that
         must live until their lease ends)."""
         clients = clients or self.os_primary
-        kwargs = {'name': data_utils.rand_name(prefix='cellv2',
+        kwargs = {'name': naming.rand_name(
                                                name='rsv-server'),
                   'imageRef': CONF.compute.image_ref,
                   'flavorRef': flavor or CONF.compute.flavor_ref,
