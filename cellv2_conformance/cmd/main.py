@@ -156,6 +156,7 @@ def build_parser():
     sp.set_defaults(func=cmd_scenarios)
 
     from cellv2_conformance.cmd import audit as audit_cmd
+    from cellv2_conformance.cmd import cleanup as cleanup_cmd
     from cellv2_conformance.cmd import fault as fault_cmd
     from cellv2_conformance.cmd import report as report_cmd
     from cellv2_conformance.cmd import run as run_cmd
@@ -163,6 +164,7 @@ def build_parser():
     report_cmd.add_parsers(sub)
     fault_cmd.add_parsers(sub, wd)
     audit_cmd.add_parsers(sub)
+    cleanup_cmd.add_parsers(sub)
     _with_exit_codes(p)
     shell.add_global_args_everywhere(p)
     return p

@@ -25,3 +25,8 @@ def rand_name(kind):
 def is_ours(name, resource_prefix=DEFAULT_PREFIX):
     """Whether ``name`` carries the run prefix (``<prefix>-...``)."""
     return bool(name) and name.startswith(resource_prefix + '-')
+
+
+# Extra capability a host the suite enrolled into Blazar carries (value:
+# the prefix), so that `cleanup` removes only the enrolments it made.
+ENROL_MARK = 'cellv2_conformance_enrolled'

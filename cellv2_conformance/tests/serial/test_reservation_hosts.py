@@ -151,7 +151,8 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
     def test_over_long_capability_key_on_enrol(self):
         name = self._enrolable_host()
         observed = base.status_of(self.admin_hosts.create_host, name,
-                                  **{'k' * 65: 'v'})
+                                  **{'k' * 65: 'v',
+                                     naming.ENROL_MARK: naming.prefix()})
         if observed == 201:
             # wrongly enrolled: take it out again
             self.addCleanup(self.admin_hosts.delete_host,
@@ -164,7 +165,8 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
     def test_enrol_host_running_servers_conflicts(self):
         name = self._enrolable_host()
         self.boot(clients=self.os_admin, host=name)
-        observed = base.status_of(self.admin_hosts.create_host, name)
+        observed = base.status_of(self.admin_hosts.create_host, name,
+                                  **{naming.ENROL_MARK: naming.prefix()})
         if observed == 201:
             self.addCleanup(self.admin_hosts.delete_host,
                             self._host(name)['id'])

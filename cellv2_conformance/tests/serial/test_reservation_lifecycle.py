@@ -221,7 +221,10 @@ class LeaseLifecycleTest(base.ReservationBase):
 
     @classmethod
     def _enrol_extra_host(cls):
-        host = cls.admin_hosts.create_host(cls.extra_host)['host']
+        # the mark lets `cellv2-conformance cleanup` find this enrolment
+        # after a killed run (and only this one)
+        host = cls.admin_hosts.create_host(
+            cls.extra_host, **{naming.ENROL_MARK: naming.prefix()})['host']
         cls.addClassResourceCleanup(cls._restore_extra_host)
         cls.observed['enrolled'] = {
             'host': host,
