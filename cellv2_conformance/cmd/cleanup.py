@@ -163,9 +163,9 @@ class Cleaner:
         except lib_exc.NotFound:
             pass
         except Exception as e:   # one failure must not stop the others
-            self.failed.append('%s %s (%s): %s' % (kind, label, ident, e))
-            _say('FAILED to remove %s %s (%s): %s' % (kind, label, ident,
-                                                       e))
+            why = '%s %s (%s): %s' % (kind, label, ident, e)
+            self.failed.append(why)
+            _say('FAILED to remove %s' % why)
             return
         if show is not None and not _gone(show):
             self.failed.append('%s %s (%s) still there after %ds' % (
