@@ -202,8 +202,7 @@ class ReservationBase(test.BaseTestCase):
         (at the end of the class with ``class_cleanup``: for servers that
         must live until their lease ends)."""
         clients = clients or self.os_primary
-        kwargs = {'name': naming.rand_name(
-                                               name='rsv-server'),
+        kwargs = {'name': naming.rand_name('rsv-server'),
                   'imageRef': CONF.compute.image_ref,
                   'flavorRef': flavor or CONF.compute.flavor_ref,
                   'networks': 'none'}

@@ -89,8 +89,7 @@ class CellFaultTestBase(test.BaseTestCase):
     @classmethod
     def boot(cls, host=None, cleanup=None, wait=True, prefix='fault'):
         """Boot a server (2.74; on ``host`` if given); return its body."""
-        kwargs = dict(name=naming.rand_name(
-                                                name=prefix),
+        kwargs = dict(name=naming.rand_name(prefix),
                       imageRef=CONF.compute.image_ref,
                       flavorRef=CONF.compute.flavor_ref, networks='none')
         if host:
