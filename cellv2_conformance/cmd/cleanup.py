@@ -164,6 +164,11 @@ class Cleaner:
             pass
         except Exception as e:   # one failure must not stop the others
             why = '%s %s (%s): %s' % (kind, label, ident, e)
+            if kind == 'lease':
+                why += (' (Blazar acts through the trust of the lease\'s '
+                        'owner: once that user or project is deleted it '
+                        'cannot delete the lease; remove it from Blazar\'s '
+                        'database)')
             self.failed.append(why)
             _say('FAILED to remove %s' % why)
             return

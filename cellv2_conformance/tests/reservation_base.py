@@ -58,6 +58,29 @@ def hostname_is(name):
     return '["==", "$hypervisor_hostname", "%s"]' % name
 
 
+def create_or_find(client, **body):
+    """POST /leases; when the call itself fails (a read timeout under load)
+    the lease may still have been created: look it up by its (unique,
+    prefixed) name so that the caller's cleanup can delete it, then
+    re-raise.  A lease left behind outlives the project that owns it, and
+    Blazar cannot delete a lease whose owner's trust is gone.
+
+    :returns: the lease, or raises with ``exc.lease`` set to the found
+        lease (or None).
+    """
+    try:
+        return client.create_lease(**body)['lease']
+    except Exception as e:
+        found = None
+        try:
+            found = next((x for x in client.list_leases()['leases']
+                          if x.get('name') == body.get('name')), None)
+        except Exception:   # nothing more can be done; keep the cause
+            pass
+        e.lease = found
+        raise
+
+
 def status_of(call, *args, **kwargs):
     """HTTP status of ``call``: the success code, or the refusal's code
     with its error message (a :class:`findings.Status`, compares as int)."""
@@ -107,18 +130,30 @@ class ReservationBase(test.BaseTestCase):
                      end=None, name=None, **extra):
         """Create a lease and register its waiting cleanup."""
         client = client or self.leases
-        lease = client.create_lease(
-            name=name or self.lease_name(), start_date=start, end_date=end,
-            reservations=list(reservations), **extra)['lease']
+        try:
+            lease = create_or_find(
+                client, name=name or self.lease_name(), start_date=start,
+                end_date=end, reservations=list(reservations), **extra)
+        except Exception as e:
+            if getattr(e, 'lease', None):
+                self.addCleanup(leases.delete_lease_and_wait, client,
+                                e.lease['id'])
+            raise
         self.addCleanup(leases.delete_lease_and_wait, client, lease['id'])
         return lease
 
     @classmethod
     def create_class_lease(cls, client, reservations=(), start='now',
                            end=None, name=None, **extra):
-        lease = client.create_lease(
-            name=name or cls.lease_name(), start_date=start, end_date=end,
-            reservations=list(reservations), **extra)['lease']
+        try:
+            lease = create_or_find(
+                client, name=name or cls.lease_name(), start_date=start,
+                end_date=end, reservations=list(reservations), **extra)
+        except Exception as e:
+            if getattr(e, 'lease', None):
+                cls.addClassResourceCleanup(leases.delete_lease_and_wait,
+                                            client, e.lease['id'])
+            raise
         cls.addClassResourceCleanup(leases.delete_lease_and_wait, client,
                                     lease['id'])
         return lease
@@ -145,10 +180,10 @@ class ReservationBase(test.BaseTestCase):
 
         def make(spec):
             client = clients.reservation_v1.LeasesClient()
-            return client.create_lease(
-                name=cls.lease_name(), start_date=spec.get('start', 'now'),
-                end_date=spec['end'],
-                reservations=list(spec.get('reservations', ())))['lease']
+            return create_or_find(
+                client, name=cls.lease_name(),
+                start_date=spec.get('start', 'now'), end_date=spec['end'],
+                reservations=list(spec.get('reservations', ())))
         made, errors = {}, []
         with concurrent.futures.ThreadPoolExecutor(
                 1 if instance else len(specs)) as pool:
@@ -158,6 +193,8 @@ class ReservationBase(test.BaseTestCase):
                     made[key] = fut.result()
                 except Exception as e:
                     errors.append('%s: %s' % (key, e))
+                    if getattr(e, 'lease', None):   # created after all
+                        made['%s (failed call)' % key] = e.lease
         cls.addClassResourceCleanup(
             leases.delete_leases_and_wait,
             clients.reservation_v1.LeasesClient,

@@ -144,16 +144,18 @@ class LeaseLifecycleTest(base.ReservationBase):
 
         def enrol_and_instance_lease():
             cls._enrol_extra_host()
-            return cls.leases.create_lease(
-                name=cls.lease_name(), start_date='now', end_date=end2,
+            return base.create_or_find(
+                cls.leases, name=cls.lease_name(), start_date='now',
+                end_date=end2,
                 reservations=[base.instance_reservation(
                     affinity=True,
                     resource_properties=base.hostname_is(cls.extra_host))])
 
         def plain(start, end):
             client = cls.os_primary.reservation_v1.LeasesClient()
-            return lambda: client.create_lease(
-                name=cls.lease_name(), start_date=start, end_date=end)
+            return lambda: base.create_or_find(
+                client, name=cls.lease_name(), start_date=start,
+                end_date=end)
 
         jobs = {'instance': enrol_and_instance_lease,
                 'plain': plain('now', end1), 'future': plain(end1, end2),
@@ -163,9 +165,13 @@ class LeaseLifecycleTest(base.ReservationBase):
             futures = {k: pool.submit(f) for k, f in jobs.items()}
             for key, fut in futures.items():
                 try:
-                    lease = fut.result()['lease']
+                    lease = fut.result()
                 except Exception as e:
                     errors.append('%s: %s' % (key, e))
+                    if getattr(e, 'lease', None):   # created after all
+                        cls.addClassResourceCleanup(
+                            leases.delete_lease_and_wait, cls.leases,
+                            e.lease['id'])
                     continue
                 cls.addClassResourceCleanup(leases.delete_lease_and_wait,
                                             cls.leases, lease['id'])
