@@ -34,9 +34,14 @@ VOLATILE_BY_TABLE = {
                       'disk_available_least', 'current_workload', 'stats'},
 }
 HEX32 = re.compile(r'[0-9a-f]{32}')
-# Rows a cloud adds lazily on first use of something that is not ours:
-# nova's EC2 id of the image our servers booted from (one per cell DB).
-SIDE_EFFECTS = {('added', 's3_images')}
+# Rows a cloud adds lazily on first use of something that is not ours, or
+# keeps after ours are gone: nova's EC2 id of the image our servers booted
+# from (one per cell DB); placement's row for the uuid of an aggregate
+# (Blazar's per-reservation aggregates), never deleted with the aggregate.
+SIDE_EFFECTS = {('added', 's3_images'), ('added', 'placement_aggregates')}
+# Columns that differ when a row is deleted and re-created with the same
+# content (a host leaving Blazar's free pool for a lease and coming back).
+IDENTITY = {'id', 'created_at', 'updated_at', 'deleted_at'}
 CREDS = re.compile(r"'project_id': '([0-9a-f]{32})', 'project_name': "
                    r"'([^']+)'.*'user_id': '([0-9a-f]{32})'")
 
@@ -198,6 +203,7 @@ def diff(before, after, prefix, seeds=()):
                 if moved:
                     changes.append(('changed', where, key,
                                     dict(new[key], _changed=sorted(moved))))
+    changes = _drop_recreated(changes)
     marker = re.compile(r'(?i)(?:^|[^a-z0-9])%s[-_]' % re.escape(prefix))
     hexes = {h.replace('-', '').lower() for h in seeds}
     int_ids = set()
@@ -229,6 +235,26 @@ def diff(before, after, prefix, seeds=()):
         result['own' if flag else 'side_effects' if side else
                'foreign'].append(change)
     return result
+
+
+def _drop_recreated(changes):
+    """Rows deleted and added again with the same content (all but the
+    surrogate id and timestamps), or changed only in created_at, are the
+    same state: not a change."""
+    def content(row):
+        return tuple(sorted((k, v) for k, v in row.items()
+                            if k not in IDENTITY and k != '_changed'))
+    added = {}
+    for i, (kind, where, key, row) in enumerate(changes):
+        if kind == 'added':
+            added.setdefault((where, content(row)), []).append(i)
+    drop = set()
+    for i, (kind, where, key, row) in enumerate(changes):
+        if kind == 'deleted' and added.get((where, content(row))):
+            drop.update((i, added[(where, content(row))].pop()))
+        elif kind == 'changed' and set(row['_changed']) <= {'created_at'}:
+            drop.add(i)
+    return [c for i, c in enumerate(changes) if i not in drop]
 
 
 def _stem(table):

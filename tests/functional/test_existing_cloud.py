@@ -154,6 +154,8 @@ class TestExistingCloud(base.FunctionalTest):
         before = ec.snapshot(self.work)
         p, doc, reports = self._validate('validate')
         after = ec.snapshot(self.work)
+        print('existing-cloud validate counts: %s (exit %d)' % (
+            json.dumps(doc['counts']), p.returncode))
         failed = self._failed(doc)
         self.assertEqual({}, failed, '\n\n'.join(
             '%s:\n%s' % kv for kv in failed.items()))
@@ -165,16 +167,16 @@ class TestExistingCloud(base.FunctionalTest):
         seeds = ec.dynamic_credentials(os.path.join(reports, 'tempest.log'),
                                        pattern)
         changes = ec.diff(before, after, PREFIX, seeds)
-        self.assertEqual([], [
-            '%s %s.%s %s: %s' % (kind, where[1], where[2], key,
-                                 str(row)[:300])
-            for kind, where, key, row in changes['foreign']])
         # the figures, for the report of this test
         figures = {'counts': counts, 'own_rows': len(changes['own']),
                    'side_effects': len(changes['side_effects']),
                    'foreign_rows': len(changes['foreign'])}
         self.addDetail('figures', testtools.content.json_content(figures))
         print('existing-cloud validate: %s' % json.dumps(figures))
+        self.assertEqual([], [
+            '%s %s.%s %s: %s' % (kind, where[1], where[2], key,
+                                 str(row)[:300])
+            for kind, where, key, row in changes['foreign']])
         # a complete run leaves nothing for cleanup
         c = self.cli('cleanup', '--tempest-conf', self.conf, '--dry-run')
         self.assertEqual(0, c.returncode, c.stderr)

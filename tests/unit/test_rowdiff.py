@@ -79,3 +79,26 @@ class TestRowDiff(testtools.TestCase):
             'id': '3', 'uuid': 'ef' * 16,
             'display_name': 'notcellv2-vm'}}), 'cellv2', seeds=[PRJ])
         self.assertEqual(1, len(d['foreign']))
+
+
+class TestRecreatedRows(testtools.TestCase):
+    """A host leaving the free pool for a lease and coming back is the same
+    state in new rows; a host that came back to another aggregate is not."""
+
+    AGG = _t('nova_api', 'aggregate_hosts')
+
+    def _diff(self, back_to):
+        before = {self.AGG: {('1',): {'id': '1', 'host': 'cmp2',
+                                      'aggregate_id': '1',
+                                      'created_at': 't0'}}}
+        after = {self.AGG: {('8',): {'id': '8', 'host': 'cmp2',
+                                     'aggregate_id': back_to,
+                                     'created_at': 't5'}}}
+        return ec.diff(before, after, 'cellv2')
+
+    def test_recreated_identically(self):
+        self.assertEqual([], self._diff('1')['foreign'])
+
+    def test_red_recreated_elsewhere(self):
+        self.assertEqual(['added', 'deleted'], sorted(
+            k for k, _, _, _ in self._diff('2')['foreign']))
