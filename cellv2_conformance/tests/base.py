@@ -12,6 +12,7 @@ import urllib.parse
 
 from tempest import config
 from tempest.lib.common import api_version_utils
+from tempest.lib import exceptions as lib_exc
 from tempest import test
 
 from cellv2_conformance.common import crosscheck
@@ -92,7 +93,13 @@ class CellsBaseTest(test.BaseTestCase):
         evidence; a discovered inventory does not know them)."""
         if not CONF.service_available.blazar:
             return []
-        hosts = cls.os_admin.reservation_v1.HostsClient().list_hosts()
+        try:
+            hosts = cls.os_admin.reservation_v1.HostsClient().list_hosts()
+        except lib_exc.EndpointNotFound:
+            # [service_available] blazar defaults to true (shared with
+            # blazar-tempest-plugin); the reservation checks report the
+            # missing endpoint, the free pool aggregate still counts here
+            return []
         return sorted(h['hypervisor_hostname'] for h in hosts['hosts'])
 
     @classmethod
