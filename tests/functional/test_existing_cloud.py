@@ -118,6 +118,21 @@ class TestExistingCloud(base.FunctionalTest):
         with open(os.path.join(reports, 'run.json')) as f:
             return p, json.load(f), reports
 
+    def _keep(self, name, figures, reports=None):
+        """Figures (and the report directory) where CI keeps artifacts."""
+        out = os.environ.get('CELLV2_ARTIFACTS')
+        self.addDetail(name, testtools.content.json_content(figures))
+        print('existing-cloud %s: %s' % (name, json.dumps(figures)))
+        if not out:
+            return
+        out = os.path.join(out, 'existing-cloud')
+        os.makedirs(out, exist_ok=True)
+        with open(os.path.join(out, '%s.json' % name), 'w') as f:
+            json.dump(figures, f, indent=1, sort_keys=True)
+        if reports:
+            shutil.copytree(reports, os.path.join(out, name),
+                            dirs_exist_ok=True)
+
     @staticmethod
     def _failed(doc):
         return {t['id']: (t.get('failure') or '')[-2000:]
@@ -154,8 +169,8 @@ class TestExistingCloud(base.FunctionalTest):
         before = ec.snapshot(self.work)
         p, doc, reports = self._validate('validate')
         after = ec.snapshot(self.work)
-        print('existing-cloud validate counts: %s (exit %d)' % (
-            json.dumps(doc['counts']), p.returncode))
+        self._keep('validate-counts', dict(doc['counts'],
+                                           exit=p.returncode), reports)
         failed = self._failed(doc)
         self.assertEqual({}, failed, '\n\n'.join(
             '%s:\n%s' % kv for kv in failed.items()))
@@ -167,12 +182,10 @@ class TestExistingCloud(base.FunctionalTest):
         seeds = ec.dynamic_credentials(os.path.join(reports, 'tempest.log'),
                                        pattern)
         changes = ec.diff(before, after, PREFIX, seeds)
-        # the figures, for the report of this test
-        figures = {'counts': counts, 'own_rows': len(changes['own']),
-                   'side_effects': len(changes['side_effects']),
-                   'foreign_rows': len(changes['foreign'])}
-        self.addDetail('figures', testtools.content.json_content(figures))
-        print('existing-cloud validate: %s' % json.dumps(figures))
+        self._keep('validate-rows', {
+            'own_rows': len(changes['own']),
+            'side_effects': len(changes['side_effects']),
+            'foreign_rows': len(changes['foreign'])})
         self.assertEqual([], [
             '%s %s.%s %s: %s' % (kind, where[1], where[2], key,
                                  str(row)[:300])
@@ -249,6 +262,6 @@ class TestExistingCloud(base.FunctionalTest):
         again = self.cli('cleanup', '--tempest-conf', self.conf)
         self.assertEqual(0, again.returncode, again.stderr)
         self.assertIn('0 leftover(s)', again.stdout)
-        figures = {'left_by_kill': len(left), 'after_cleanup': 0}
-        self.addDetail('figures', testtools.content.json_content(figures))
-        print('existing-cloud kill -9: %s left: %s' % (len(left), left))
+        self._keep('killed-run', {'left_by_kill': left,
+                                  'cleanup_output': c.stdout[-3000:],
+                                  'left_after_cleanup': self._ours()})
