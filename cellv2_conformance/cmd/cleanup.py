@@ -96,10 +96,10 @@ class Cloud:
             'disable_ssl_certificate_validation'], ca_certs=ssl['ca_certs'])
 
         def make(module, cls, service, sect):
+            sect_region = cp.get(sect, 'region', fallback='') or region
             return getattr(module, cls)(
-                auth_provider, service, cp.get(sect, 'region', fallback='')
-                or region, endpoint_type=ep if sect == 'compute' else
-                'publicURL', **kw)
+                auth_provider, service, sect_region,
+                endpoint_type=ep if sect == 'compute' else 'publicURL', **kw)
         from tempest.lib.services import compute
         from tempest.lib.services.identity import v3 as identity
         for attr, cls in (('servers', 'ServersClient'),

@@ -16,9 +16,9 @@ from tempest import test
 
 from cellv2_conformance.common import findings
 from cellv2_conformance.common import leases
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import waiters
 from cellv2_conformance import inventory
-from cellv2_conformance.common import naming
 
 CONF = config.CONF
 

@@ -5,8 +5,8 @@ tests/functional/test_existing_cloud.py runs it against a real cloud)."""
 import contextlib
 import io
 
-import testtools
 from tempest.lib import exceptions as lib_exc
+import testtools
 
 from cellv2_conformance.cmd import cleanup
 

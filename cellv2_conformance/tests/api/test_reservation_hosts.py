@@ -33,8 +33,8 @@ class EnrolledHostsTest(base.ReservationBase):
         if not cls.hosts:
             raise cls.skipException('no host is enrolled in Blazar')
         cls.enrolled = sorted(h['hypervisor_hostname'] for h in cls.hosts)
-        cls.expected = sorted(cls.inventory.blazar.get('reservable_hosts')
-                              or [])
+        cls.expected = sorted(
+            cls.inventory.blazar.get('reservable_hosts') or [])
 
     @decorators.idempotent_id('0c0b04f2-0a91-4eca-8b8a-dc9e9c77e4b4')
     def test_enrolled_hosts_match_inventory(self):

@@ -15,10 +15,10 @@ from tempest.lib.common import api_microversion_fixture
 from tempest.lib import exceptions as lib_exc
 from tempest import test
 
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import waiters
 from cellv2_conformance import faults
 from cellv2_conformance import inventory
-from cellv2_conformance.common import naming
 from cellv2_conformance.services.compute import schemas_v269
 
 CONF = config.CONF
