@@ -365,13 +365,19 @@ def discover(api_db_url, read_url=None):
 
 
 def nova_conf_api_database(path):
-    """``[api_database] connection`` of a nova.conf."""
+    """``[api_database] connection`` of a nova.conf (or of several, read
+    in order like oslo.config's ``--config-file``: the last one wins)."""
     url = _nova_conf(path).get('api_database', 'connection',
                                fallback='').strip()
     if not url:
-        raise InventoryError('%s has no [api_database] connection' % path)
+        raise InventoryError('%s has no [api_database] connection' % (
+            ', '.join(_paths(path))))
     redact.register(urllib.parse.urlsplit(url).password)
     return url
+
+
+def _paths(path):
+    return [path] if isinstance(path, str) else list(path)
 
 
 def nova_conf_transport(path):
@@ -387,13 +393,14 @@ def nova_conf_transport(path):
 def _nova_conf(path):
     import configparser
     cp = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        with open(path, encoding='utf-8') as f:
-            cp.read_file(f)
-    except OSError as e:
-        raise InventoryError('cannot read %s: %s' % (path, e.strerror))
-    except configparser.Error as e:
-        raise InventoryError('cannot parse %s: %s' % (path, e))
+    for one in _paths(path):
+        try:
+            with open(one, encoding='utf-8') as f:
+                cp.read_file(f)
+        except OSError as e:
+            raise InventoryError('cannot read %s: %s' % (one, e.strerror))
+        except configparser.Error as e:
+            raise InventoryError('cannot parse %s: %s' % (one, e))
     return cp
 
 

@@ -74,7 +74,8 @@ def cmd_inventory(args):
         manage = here if os.path.exists(here) else (
             shutil.which('nova-manage') or 'nova-manage')
         inv.data['api']['nova_manage'] = [
-            manage, '--config-file', os.path.abspath(args.nova_conf)]
+            manage] + [a for f in args.nova_conf for a in (
+                '--config-file', os.path.abspath(f))]
         try:
             transport = inventory.nova_conf_transport(args.nova_conf)
         except inventory.InventoryError as e:
@@ -143,8 +144,12 @@ def build_parser():
                     'database URLs and services by hand where wanted.')
     src = sp.add_mutually_exclusive_group(required=True)
     src.add_argument('--api-db', help='nova API database URL')
-    src.add_argument('--nova-conf', help='a nova.conf whose [api_database] '
-                     'connection to use')
+    src.add_argument('--nova-conf', action='append',
+                     help='a nova.conf whose [api_database] connection to '
+                          'use; repeat it for a service that runs with '
+                          'several config files (read in order, the last '
+                          'wins, as --config-file); nova-manage gets them '
+                          'all')
     sp.add_argument('--readonly-db', help='read the API database through '
                     'this URL (a SELECT-only account) instead')
     sp.add_argument('--output', required=True,

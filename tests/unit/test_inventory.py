@@ -215,6 +215,17 @@ class TestDiscovery(testtools.TestCase):
         self.assertIsNone(inventory.nova_conf_transport(
             self._write('[api_database]\n')))
 
+    def test_several_nova_confs_read_in_order(self):
+        common = self._write('[DEFAULT]\ntransport_url = rabbit://a:x@mq1/'
+                             'v\n[api_database]\nconnection = mysql+'
+                             'pymysql://n:p@db1/nova_api\n')
+        api = self._write('[DEFAULT]\ntransport_url = rabbit://a:x@mq2/'
+                          'nova_api\n')
+        self.assertEqual('rabbit://a:x@mq2/nova_api',
+                         inventory.nova_conf_transport([common, api]))
+        self.assertEqual('mysql+pymysql://n:p@db1/nova_api',
+                         inventory.nova_conf_api_database([common, api]))
+
     def test_discovered_inventory_says_so(self):
         self._fake_db()
         self.assertTrue(inventory.discover(
