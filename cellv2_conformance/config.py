@@ -56,6 +56,26 @@ CellV2Group = [
                 help='Whether serial checks may inject faults (stop a cell '
                      'database, a conductor) through the inventory\'s '
                      'recorded processes. Only for disposable clouds.'),
+    # Opt-ins for checks that change shared state (off by default: an
+    # existing cloud is not ours to change).
+    cfg.ListOpt('enrol_hosts', default=[],
+                help='Compute hosts the suite may enrol into Blazar and '
+                     'remove again (each must be an ordinary, empty '
+                     'compute when the run starts). Empty: the checks that '
+                     'enrol a host skip.'),
+    cfg.BoolOpt('lease_enrolled_hosts', default=False,
+                help='Whether checks may reserve every host enrolled in '
+                     'Blazar at once for a few minutes (other users\' host '
+                     'reservations fail meanwhile).'),
+    cfg.BoolOpt('discover_hosts', default=False,
+                help='Whether checks may run `nova-manage cell_v2 '
+                     'discover_hosts` (it maps any unmapped compute: a '
+                     'write to the API database). Needs nova_manage.'),
+    cfg.StrOpt('resource_prefix', default='cellv2',
+               help='Prefix of the names of every resource the suite '
+                    'creates (servers, leases, flavors, keypairs, ...); '
+                    '`cellv2-conformance cleanup` removes only resources '
+                    'carrying it.'),
     cfg.StrOpt('timings_file',
                help='JSON-lines file the checks append per-operation, '
                     'per-cell timings to (the CLI reads it for reports).'),

@@ -227,6 +227,12 @@ class Inventory:
         return self.data.get('blazar') or {}
 
     @property
+    def discovered(self):
+        """True when the cells come from the API database's mappings (a
+        copy of cell_mappings/host_mappings, not independent evidence)."""
+        return str(self.data.get('source') or '').startswith('discovered')
+
+    @property
     def workdir(self):
         return self.data.get('workdir')
 
@@ -359,21 +365,43 @@ def discover(api_db_url, read_url=None):
 
 
 def nova_conf_api_database(path):
-    """``[api_database] connection`` of a nova.conf."""
-    import configparser
-    cp = configparser.ConfigParser(interpolation=None, strict=False)
-    try:
-        with open(path, encoding='utf-8') as f:
-            cp.read_file(f)
-    except OSError as e:
-        raise InventoryError('cannot read %s: %s' % (path, e.strerror))
-    except configparser.Error as e:
-        raise InventoryError('cannot parse %s: %s' % (path, e))
-    url = cp.get('api_database', 'connection', fallback='').strip()
+    """``[api_database] connection`` of a nova.conf (or of several, read
+    in order like oslo.config's ``--config-file``: the last one wins)."""
+    url = _nova_conf(path).get('api_database', 'connection',
+                               fallback='').strip()
     if not url:
-        raise InventoryError('%s has no [api_database] connection' % path)
+        raise InventoryError('%s has no [api_database] connection' % (
+            ', '.join(_paths(path))))
     redact.register(urllib.parse.urlsplit(url).password)
     return url
+
+
+def _paths(path):
+    return [path] if isinstance(path, str) else list(path)
+
+
+def nova_conf_transport(path):
+    """``[DEFAULT] transport_url`` of a nova.conf (the API-level message
+    queue when it is the API services' config), or None."""
+    url = _nova_conf(path).get('DEFAULT', 'transport_url',
+                               fallback='').strip()
+    if url:
+        redact.register(urllib.parse.urlsplit(url).password)
+    return url or None
+
+
+def _nova_conf(path):
+    import configparser
+    cp = configparser.ConfigParser(interpolation=None, strict=False)
+    for one in _paths(path):
+        try:
+            with open(one, encoding='utf-8') as f:
+                cp.read_file(f)
+        except OSError as e:
+            raise InventoryError('cannot read %s: %s' % (one, e.strerror))
+        except configparser.Error as e:
+            raise InventoryError('cannot parse %s: %s' % (one, e))
+    return cp
 
 
 def dump(inv):

@@ -74,7 +74,16 @@ def cmd_inventory(args):
         manage = here if os.path.exists(here) else (
             shutil.which('nova-manage') or 'nova-manage')
         inv.data['api']['nova_manage'] = [
-            manage, '--config-file', os.path.abspath(args.nova_conf)]
+            manage] + [a for f in args.nova_conf for a in (
+                '--config-file', os.path.abspath(f))]
+        try:
+            transport = inventory.nova_conf_transport(args.nova_conf)
+        except inventory.InventoryError as e:
+            _err(str(e))
+            return 2
+        if transport:
+            # the API-level queue, independent of cell_mappings
+            inv.data['api']['transport'] = transport
     for c in inv.cells:
         print('%-12s %s  %d host(s)%s' % (c.name, c.uuid, len(c.hosts),
                                           ' (disabled)' if c.disabled
@@ -135,8 +144,12 @@ def build_parser():
                     'database URLs and services by hand where wanted.')
     src = sp.add_mutually_exclusive_group(required=True)
     src.add_argument('--api-db', help='nova API database URL')
-    src.add_argument('--nova-conf', help='a nova.conf whose [api_database] '
-                     'connection to use')
+    src.add_argument('--nova-conf', action='append',
+                     help='a nova.conf whose [api_database] connection to '
+                          'use; repeat it for a service that runs with '
+                          'several config files (read in order, the last '
+                          'wins, as --config-file); nova-manage gets them '
+                          'all')
     sp.add_argument('--readonly-db', help='read the API database through '
                     'this URL (a SELECT-only account) instead')
     sp.add_argument('--output', required=True,
@@ -148,6 +161,7 @@ def build_parser():
     sp.set_defaults(func=cmd_scenarios)
 
     from cellv2_conformance.cmd import audit as audit_cmd
+    from cellv2_conformance.cmd import cleanup as cleanup_cmd
     from cellv2_conformance.cmd import fault as fault_cmd
     from cellv2_conformance.cmd import report as report_cmd
     from cellv2_conformance.cmd import run as run_cmd
@@ -155,6 +169,7 @@ def build_parser():
     report_cmd.add_parsers(sub)
     fault_cmd.add_parsers(sub, wd)
     audit_cmd.add_parsers(sub)
+    cleanup_cmd.add_parsers(sub)
     _with_exit_codes(p)
     shell.add_global_args_everywhere(p)
     return p

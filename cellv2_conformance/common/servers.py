@@ -14,10 +14,10 @@
 import contextlib
 import time
 
-from tempest.lib.common.utils import data_utils
 from tempest.lib import exceptions as lib_exc
 from tempest.lib.services.compute import base_compute_client
 
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import waiters
 
 HOST_MICROVERSION = '2.74'
@@ -35,7 +35,7 @@ def api_version(version):
 
 
 def name(kind='server'):
-    return data_utils.rand_name(prefix='cellv2', name=kind)
+    return naming.rand_name(kind)
 
 
 def _status(server):

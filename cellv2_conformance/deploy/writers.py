@@ -127,7 +127,9 @@ def tempest_conf(d, inv_path):
     L, sc = d.L, d.scenario
     lines = {
         'DEFAULT': {'log_file': L.path('tempest', 'logs', 'tempest.log'),
-                    'use_stderr': False},
+                    'use_stderr': False,
+                    # dynamic credentials' projects/users carry it too
+                    'resource_name_prefix': 'cellv2'},
         'oslo_concurrency': {'lock_path': L.path('tempest', 'lock')},
         'auth': {'admin_username': 'admin',
                  'admin_password': L.passwords['admin'],
@@ -171,6 +173,13 @@ def tempest_conf(d, inv_path):
                    'cross_cell_resize_role': configs.CROSS_CELL_ROLE if
                    configs.cross_cell_policy(L) else '',
                    'fault_injection': bool(d.mariadbs),
+                   # a disposable cloud: every opt-in granted
+                   'enrol_hosts': ','.join(
+                       h for h in sc.all_hosts
+                       if h not in sc.reservable_hosts),
+                   'lease_enrolled_hosts': sc.blazar_enabled,
+                   'discover_hosts': True,
+                   'resource_prefix': 'cellv2',
                    'timings_file': L.path('tempest', 'timings.jsonl')},
         'reservation': {'region': configs.REGION,
                         'endpoint_type': 'public',

@@ -10,13 +10,13 @@ without networks and read HTTP status codes of refused calls.
 
 from tempest import config
 from tempest.lib.common import api_microversion_fixture
-from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import exceptions as lib_exc
 from tempest import test
 
 from cellv2_conformance.common import findings
 from cellv2_conformance.common import leases
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import waiters
 from cellv2_conformance import inventory
 
@@ -56,6 +56,29 @@ def flavor_reservation(flavor_id, amount=1, affinity=None):
 
 def hostname_is(name):
     return '["==", "$hypervisor_hostname", "%s"]' % name
+
+
+def create_or_find(client, **body):
+    """POST /leases; when the call itself fails (a read timeout under load)
+    the lease may still have been created: look it up by its (unique,
+    prefixed) name so that the caller's cleanup can delete it, then
+    re-raise.  A lease left behind outlives the project that owns it, and
+    Blazar cannot delete a lease whose owner's trust is gone.
+
+    :returns: the lease, or raises with ``exc.lease`` set to the found
+        lease (or None).
+    """
+    try:
+        return client.create_lease(**body)['lease']
+    except Exception as e:
+        found = None
+        try:
+            found = next((x for x in client.list_leases()['leases']
+                          if x.get('name') == body.get('name')), None)
+        except Exception:   # nothing more can be done; keep the cause
+            pass
+        e.lease = found
+        raise
 
 
 def status_of(call, *args, **kwargs):
@@ -101,24 +124,36 @@ class ReservationBase(test.BaseTestCase):
     # -- leases ----------------------------------------------------------
     @classmethod
     def lease_name(cls):
-        return data_utils.rand_name(prefix='cellv2', name='lease')
+        return naming.rand_name('lease')
 
     def create_lease(self, client=None, reservations=(), start='now',
                      end=None, name=None, **extra):
         """Create a lease and register its waiting cleanup."""
         client = client or self.leases
-        lease = client.create_lease(
-            name=name or self.lease_name(), start_date=start, end_date=end,
-            reservations=list(reservations), **extra)['lease']
+        try:
+            lease = create_or_find(
+                client, name=name or self.lease_name(), start_date=start,
+                end_date=end, reservations=list(reservations), **extra)
+        except Exception as e:
+            if getattr(e, 'lease', None):
+                self.addCleanup(leases.delete_lease_and_wait, client,
+                                e.lease['id'])
+            raise
         self.addCleanup(leases.delete_lease_and_wait, client, lease['id'])
         return lease
 
     @classmethod
     def create_class_lease(cls, client, reservations=(), start='now',
                            end=None, name=None, **extra):
-        lease = client.create_lease(
-            name=name or cls.lease_name(), start_date=start, end_date=end,
-            reservations=list(reservations), **extra)['lease']
+        try:
+            lease = create_or_find(
+                client, name=name or cls.lease_name(), start_date=start,
+                end_date=end, reservations=list(reservations), **extra)
+        except Exception as e:
+            if getattr(e, 'lease', None):
+                cls.addClassResourceCleanup(leases.delete_lease_and_wait,
+                                            client, e.lease['id'])
+            raise
         cls.addClassResourceCleanup(leases.delete_lease_and_wait, client,
                                     lease['id'])
         return lease
@@ -145,10 +180,10 @@ class ReservationBase(test.BaseTestCase):
 
         def make(spec):
             client = clients.reservation_v1.LeasesClient()
-            return client.create_lease(
-                name=cls.lease_name(), start_date=spec.get('start', 'now'),
-                end_date=spec['end'],
-                reservations=list(spec.get('reservations', ())))['lease']
+            return create_or_find(
+                client, name=cls.lease_name(),
+                start_date=spec.get('start', 'now'), end_date=spec['end'],
+                reservations=list(spec.get('reservations', ())))
         made, errors = {}, []
         with concurrent.futures.ThreadPoolExecutor(
                 1 if instance else len(specs)) as pool:
@@ -158,6 +193,8 @@ class ReservationBase(test.BaseTestCase):
                     made[key] = fut.result()
                 except Exception as e:
                     errors.append('%s: %s' % (key, e))
+                    if getattr(e, 'lease', None):   # created after all
+                        made['%s (failed call)' % key] = e.lease
         cls.addClassResourceCleanup(
             leases.delete_leases_and_wait,
             clients.reservation_v1.LeasesClient,
@@ -202,8 +239,7 @@ class ReservationBase(test.BaseTestCase):
         (at the end of the class with ``class_cleanup``: for servers that
         must live until their lease ends)."""
         clients = clients or self.os_primary
-        kwargs = {'name': data_utils.rand_name(prefix='cellv2',
-                                               name='rsv-server'),
+        kwargs = {'name': naming.rand_name('rsv-server'),
                   'imageRef': CONF.compute.image_ref,
                   'flavorRef': flavor or CONF.compute.flavor_ref,
                   'networks': 'none'}

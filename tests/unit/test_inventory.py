@@ -205,6 +205,33 @@ class TestDiscovery(testtools.TestCase):
                               self._write('[DEFAULT]\n'))
         self.assertIn('no [api_database] connection', str(e))
 
+    def test_nova_conf_transport(self):
+        from cellv2_conformance import redact
+        path = self._write('[DEFAULT]\ntransport_url = rabbit://nova:mqpw4@'
+                           'mq:5672/nova_api\n')
+        self.assertEqual('rabbit://nova:mqpw4@mq:5672/nova_api',
+                         inventory.nova_conf_transport(path))
+        self.assertNotIn('mqpw4', redact.text('x mqpw4'))
+        self.assertIsNone(inventory.nova_conf_transport(
+            self._write('[api_database]\n')))
+
+    def test_several_nova_confs_read_in_order(self):
+        common = self._write('[DEFAULT]\ntransport_url = rabbit://a:x@mq1/'
+                             'v\n[api_database]\nconnection = mysql+'
+                             'pymysql://n:p@db1/nova_api\n')
+        api = self._write('[DEFAULT]\ntransport_url = rabbit://a:x@mq2/'
+                          'nova_api\n')
+        self.assertEqual('rabbit://a:x@mq2/nova_api',
+                         inventory.nova_conf_transport([common, api]))
+        self.assertEqual('mysql+pymysql://n:p@db1/nova_api',
+                         inventory.nova_conf_api_database([common, api]))
+
+    def test_discovered_inventory_says_so(self):
+        self._fake_db()
+        self.assertTrue(inventory.discover(
+            'mysql+pymysql://n:p@db/api').discovered)
+        self.assertFalse(inventory.load(self._write(GOOD)).discovered)
+
     def test_api_and_cell0_passwords_registered_for_redaction(self):
         from cellv2_conformance import redact
         self._fake_db()

@@ -1,10 +1,10 @@
 """Server actions are routed to the server's own cell."""
 
 from tempest import config
-from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import decorators
 
+from cellv2_conformance.common import naming
 from cellv2_conformance.tests import base
 from cellv2_conformance.timing import recorder
 
@@ -91,7 +91,7 @@ class ActionRoutingTest(base.DatabaseMixin, base.CellsBaseTest):
         self.assertEqual(0, self._row(cell, server)['locked'])
 
     def _metadata(self, index):
-        key = data_utils.rand_name(prefix='cellv2', name='meta')
+        key = naming.rand_name('meta')
         cell, server = self._target(index)
         before = self._others(index)
         self.admin_servers_client.set_server_metadata_item(

@@ -1,10 +1,10 @@
 """A boot that cannot be scheduled is buried in cell0, visibly."""
 
 from tempest import config
-from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import decorators
 
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import servers
 from cellv2_conformance.tests import base
 
@@ -42,7 +42,7 @@ class Cell0BurialTest(base.DatabaseMixin, base.CellsBaseTest):
     def resource_setup(cls):
         super().resource_setup()
         cls.flavor = cls.flavors.create_flavor(
-            name=data_utils.rand_name(prefix='cellv2', name='unplaceable'),
+            name=naming.rand_name('unplaceable'),
             ram=64, vcpus=1, disk=UNPLACEABLE_DISK_GB)['flavor']
         cls.addClassResourceCleanup(
             test_utils.call_and_ignore_notfound_exc,

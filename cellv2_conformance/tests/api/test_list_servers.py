@@ -3,9 +3,10 @@
 import datetime
 
 from tempest import config
-from tempest.lib.common.utils import data_utils
 from tempest.lib import decorators
 
+from cellv2_conformance.common import crosscheck
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import servers
 from cellv2_conformance.tests import base
 from cellv2_conformance.timing import recorder
@@ -46,7 +47,7 @@ class MultiCellListTest(base.CellsBaseTest):
         cells = cls.cells_with_ordinary_host()
         if not cells:
             raise cls.skipException('no cell has an ordinary host')
-        cls.token = data_utils.rand_name(prefix='cellv2', name='lst')
+        cls.token = naming.rand_name('lst')
         per_cell = max(2, -(-MIN_SERVERS // len(cells)))
         cls.booted = cls.boot_into_cells(cells, per_cell=per_cell,
                                          name_prefix=cls.token)
@@ -137,16 +138,20 @@ class MultiCellListTest(base.CellsBaseTest):
 
     @decorators.idempotent_id('99e1bdb0-4828-4dc2-87ff-d7515b807843')
     def test_limit(self):
-        got = self._list(detail=False, limit=3)['servers']
-        self.assertEqual(3, len(got))
+        """limit=3 returns the first three of the same merged listing."""
+        whole = [s['id'] for s in self._list(detail=False)['servers']]
+        got = [s['id'] for s in self._list(detail=False, limit=3)[
+            'servers']]
+        self.assertEqual([], crosscheck.limit_problems(whole, got, 3))
 
     @decorators.idempotent_id('492c6471-98fe-4516-8896-ed2486cc4147')
     def test_filter_name_regex_selects_one_cell(self):
         cell = self.booted[0][0]
         expected = {s['id'] for c, s in self.booted if c is cell}
-        # The names are rand_name(prefix='cellv2', name='<token>-<cell>').
-        got = self._list(detail=False, name='^cellv2-%s-%s-' % (
-            self.token, cell.name))['servers']
+        # The names are servers.name('<token>-<cell>'):
+        # '<prefix>-<token>-<cell>-<random>'.
+        got = self._list(detail=False, name='^%s-%s-%s-' % (
+            naming.prefix(), self.token, cell.name))['servers']
         self.assertEqual(expected, {s['id'] for s in got})
 
     @decorators.idempotent_id('37e8bf3f-d535-48ad-91cb-d57bbf980b77')

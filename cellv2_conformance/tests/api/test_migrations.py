@@ -3,6 +3,7 @@
 from tempest import config
 from tempest.lib import decorators
 
+from cellv2_conformance.common import crosscheck
 from cellv2_conformance.common import servers
 from cellv2_conformance.common import waiters
 from cellv2_conformance.tests import base
@@ -145,33 +146,39 @@ class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
         with servers.api_version(MIGRATION_UUIDS):
             listed = self.os_admin.migrations_client.list_migrations()[
                 'migrations']
-        listed = {m['uuid'] for m in listed}
-        for cell, server in self.booted:
-            rows = self.sql(cell.reader_url, 'SELECT uuid FROM migrations '
-                            'WHERE instance_uuid = %s', (server['id'],))
-            self.assertTrue({r['uuid'] for r in rows}.issubset(listed),
-                            'migration of %s in %s' % (server['id'],
-                                                       cell.name))
+        rows = {(server['id'], cell.name): [r['uuid'] for r in self.sql(
+            cell.reader_url, 'SELECT uuid FROM migrations WHERE '
+            'instance_uuid = %s', (server['id'],))]
+            for cell, server in self.booted}
+        self.assertEqual([], crosscheck.migrations_listed(
+            rows, [m['uuid'] for m in listed]))
 
     @decorators.idempotent_id('a742d494-eff1-42bd-b114-16ae7a81263a')
     def test_failed_resize_keeps_server_active_with_old_flavor(self):
+        """Each resize either failed (old flavor, old host) or succeeded
+        (new flavor, a host of the same cell); nothing else."""
+        self.assertNotEqual([], self.booted, 'no server was resized')
+        new_flavor = self.os_admin.flavors_client.show_flavor(
+            CONF.compute.flavor_ref_alt)['flavor']['name']
+        problems = []
         for cell, server in self.booted:
-            migration = self.migrations[server['id']][0]
-            if migration['status'] != 'error':
-                continue
             shown = self.admin_servers_client.show_server(server['id'])[
                 'server']
-            self.assertEqual('ACTIVE', shown['status'])
-            self.assertEqual(server['flavor'], shown['flavor'])
-            self.assertEqual(self.host_of(server), self.host_of(shown))
+            problems += crosscheck.resize_outcome(
+                cell.name, cell.hosts, server, shown,
+                self.migrations[server['id']], new_flavor)
+        self.assertEqual([], problems)
 
 
 class ColdMigrateWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
     """A cold migration to a named host (2.56) of the same cell works.
 
-    Needs a cell with two ordinary hosts; the bundled multi-cell scenario
-    has one ordinary host per cell (the other is in Blazar's freepool, where
-    the BlazarFilter rejects ordinary boots and moves), so it skips there.
+    Needs a cell with two hosts that can take ordinary servers, by
+    evidence (not enrolled in Blazar's os-hosts, not in its free pool
+    aggregate, nova-compute enabled and up): a free pool host would be
+    refused by the BlazarFilter.  The bundled multi-cell scenario has one
+    such host per cell, so it skips there.  A migration that fails (its
+    os-migrations record goes to ``error``) fails the check at once.
     """
 
     credentials = ['admin']
@@ -185,18 +192,42 @@ class ColdMigrateWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
     @classmethod
     def resource_setup(cls):
         super().resource_setup()
-        ordinary = set(cls.inv.ordinary_hosts)
+        usable = set(cls.usable_hosts())
         cls.pair = None
         for cell in cls.inv.enabled_cells:
-            hosts = [h for h in cell.hosts if h in ordinary]
+            hosts = [h for h in cell.hosts if h in usable]
             if len(hosts) >= 2:
                 cls.pair = (cell, hosts[0], hosts[1])
                 break
         if not cls.pair:
             raise cls.skipException(
-                'no cell has two ordinary hosts (reservable hosts: %s): a '
-                'same-cell cold migration cannot be placed' %
-                cls.inv.blazar.get('reservable_hosts'))
+                'no cell has two hosts that take ordinary servers (usable: '
+                '%s; Blazar hosts: %s): a same-cell cold migration cannot '
+                'be placed' % (sorted(usable), cls.blazar_hosts()))
+
+    def _wait_migrated(self, server_id):
+        """VERIFY_RESIZE, or fail fast when the migration errors."""
+        seen = {}
+
+        def fetch():
+            seen['server'] = self.admin_servers_client.show_server(
+                server_id)['server']
+            seen['migrations'] = self.os_admin.migrations_client.\
+                list_migrations(instance_uuid=server_id)['migrations']
+            return seen
+
+        waiters.wait_for(
+            fetch, done=lambda o: o['server']['status'] == 'VERIFY_RESIZE',
+            what='cold migration of server %s' % server_id,
+            goal='VERIFY_RESIZE', timeout=CONF.cellv2.build_timeout,
+            interval=CONF.cellv2.build_interval,
+            state_of=lambda o: '%s/%s migration=%s' % (
+                o['server']['status'],
+                o['server'].get('OS-EXT-STS:task_state'),
+                ','.join(m['status'] for m in o['migrations'])),
+            error=lambda o: o['server']['status'] == 'ERROR' or any(
+                m['status'] == 'error' for m in o['migrations']))
+        return seen['server']
 
     @decorators.idempotent_id('271042e4-722c-4487-aa59-0541eea72c6b')
     def test_cold_migrate_to_host_of_same_cell(self):
@@ -211,7 +242,7 @@ class ColdMigrateWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
             with servers.api_version('2.56'):
                 self.admin_servers_client.migrate_server(server['id'],
                                                          host=dst)
-            moved = self.wait_server(server['id'], 'VERIFY_RESIZE')
+            moved = self._wait_migrated(server['id'])
         self.admin_servers_client.confirm_resize_server(server['id'])
         self.wait_server(server['id'])
         self.assertEqual(dst, self.host_of(moved))

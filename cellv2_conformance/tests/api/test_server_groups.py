@@ -43,7 +43,7 @@ class ServerGroupsAcrossCellsTest(base.DatabaseMixin, base.CellsBaseTest):
     @classmethod
     def resource_setup(cls):
         super().resource_setup()
-        cls.anti_possible = len(cls.inv.ordinary_hosts) >= 2
+        cls.anti_possible = len(cls.usable_hosts()) >= 2
         cls.affinity = cls._group('affinity')
         policies = [cls.affinity]
         if cls.anti_possible:
@@ -65,7 +65,7 @@ class ServerGroupsAcrossCellsTest(base.DatabaseMixin, base.CellsBaseTest):
     def _need_anti(self):
         if not self.anti_possible:
             self.skipTest('anti-affinity needs 2 ordinary hosts; the '
-                          'inventory has %s' % self.inv.ordinary_hosts)
+                          'inventory has %s' % self.usable_hosts())
 
     def _hosts(self, group):
         return [self.host_of(s) for s in self.members[group['id']]]

@@ -158,18 +158,25 @@ class ServicesHypervisorsDatabaseTest(base.DatabaseMixin, base.CellsBaseTest):
 
     @decorators.idempotent_id('8d91c255-a898-419f-be8f-14dd9eb1658e')
     def test_hypervisor_uuid_is_compute_node_uuid(self):
+        self.assertNotEqual([], self.hyp, 'GET /os-hypervisors (2.53) '
+                            'lists no hypervisor: nothing to compare')
         for h in self.hyp:
             self.assertEqual(self.rows[h['hypervisor_hostname']]['uuid'],
                              h['id'])
 
     @decorators.idempotent_id('df78ea3e-c9ba-4997-8bc5-63ad6a4dbee7')
     def test_hypervisor_integer_id_is_cell_local_row_id(self):
+        self.assertNotEqual([], self.hyp_21, 'GET /os-hypervisors (2.1) '
+                            'lists no hypervisor: nothing to compare')
         for h in self.hyp_21:
             self.assertEqual(self.rows[h['hypervisor_hostname']]['id'],
                              h['id'])
 
     @decorators.idempotent_id('5190f92a-03e8-4e40-b15d-c379b0cbe287')
     def test_service_uuid_is_cell_service_uuid(self):
+        self.assertIn('nova-compute', [s['binary'] for s in self.svc],
+                      'GET /os-services lists no nova-compute: nothing to '
+                      'compare')
         for s in self.svc:
             if s['binary'] != 'nova-compute':
                 continue

@@ -3,9 +3,9 @@
 import json
 
 from tempest import config
-from tempest.lib.common.utils import data_utils
 from tempest.lib import decorators
 
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import servers
 from cellv2_conformance.tests import base
 from cellv2_conformance.timing import recorder
@@ -95,7 +95,7 @@ class CrossCellMigrateTest(base.DatabaseMixin, base.MultiCellMixin,
         cls.src_cell, cls.dst_cell = cells[0], cells[1]
         cls.src = cls.ordinary_host(cls.src_cell)
         cls.dst = cls.ordinary_host(cls.dst_cell)
-        key = data_utils.rand_name(prefix='cellv2', name='key')
+        key = naming.rand_name('key')
         # Our own public key: no private key in a response, so none in the
         # tempest log a report keeps.
         cls.mover_keypairs.create_keypair(name=key, public_key=_public_key())

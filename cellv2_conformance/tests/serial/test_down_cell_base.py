@@ -12,10 +12,10 @@ import json
 import jsonschema
 from tempest import config
 from tempest.lib.common import api_microversion_fixture
-from tempest.lib.common.utils import data_utils
 from tempest.lib import exceptions as lib_exc
 from tempest import test
 
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import waiters
 from cellv2_conformance import faults
 from cellv2_conformance import inventory
@@ -89,8 +89,7 @@ class CellFaultTestBase(test.BaseTestCase):
     @classmethod
     def boot(cls, host=None, cleanup=None, wait=True, prefix='fault'):
         """Boot a server (2.74; on ``host`` if given); return its body."""
-        kwargs = dict(name=data_utils.rand_name(prefix='cellv2',
-                                                name=prefix),
+        kwargs = dict(name=naming.rand_name(prefix),
                       imageRef=CONF.compute.image_ref,
                       flavorRef=CONF.compute.flavor_ref, networks='none')
         if host:

@@ -7,12 +7,13 @@ reservation).
 """
 
 from tempest import config
-from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import decorators
 
+from cellv2_conformance.common import crosscheck
 from cellv2_conformance.common import findings
 from cellv2_conformance.common import leases
+from cellv2_conformance.common import naming
 from cellv2_conformance.tests import reservation_base as base
 
 CONF = config.CONF
@@ -40,12 +41,38 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
     """
 
     @classmethod
+    def skip_checks(cls):
+        super().skip_checks()
+        if not CONF.cellv2.lease_enrolled_hosts:
+            raise cls.skipException(
+                'the class sets extra capabilities on and reserves a host '
+                'enrolled in Blazar: set [cellv2] lease_enrolled_hosts = '
+                'true where that is acceptable')
+
+    @classmethod
     def resource_setup(cls):
         super().resource_setup()
-        cls.reservable = sorted(cls.inventory.blazar.get(
-            'reservable_hosts') or [])
-        if not cls.reservable or not cls.inventory.ordinary_hosts:
-            raise cls.skipException('needs an enrolled and an ordinary host')
+        # Blazar's own record (a discovered inventory does not know it)
+        cls.reservable = sorted(h['hypervisor_hostname'] for h in
+                                cls.admin_hosts.list_hosts()['hosts'])
+        if not cls.reservable:
+            raise cls.skipException('no host is enrolled in Blazar')
+
+    def _enrolable_host(self):
+        """A host of [cellv2] enrol_hosts the test may try to enrol (an
+        enrolment Blazar should refuse might succeed)."""
+        if not CONF.cellv2.enrol_hosts:
+            self.skipTest('a wrongly accepted enrolment would take a '
+                          'compute into Blazar: name the hosts the suite '
+                          'may enrol in [cellv2] enrol_hosts')
+        host, why = crosscheck.takeable_host(
+            CONF.cellv2.enrol_hosts, self.reservable,
+            lambda h: self.os_admin.servers_client.list_servers(
+                all_tenants=True, host=h)['servers'])
+        if not host:
+            self.skipTest('no host of [cellv2] enrol_hosts can be '
+                          'enrolled now: %s' % why)
+        return host
 
     def _host(self, name):
         for h in self.admin_hosts.list_hosts()['hosts']:
@@ -63,8 +90,15 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
         return host, updated
 
     @staticmethod
+    def _long_key():
+        """65 characters, carrying the run prefix: Blazar keeps a resource
+        property row for every key it ever accepted."""
+        head = naming.prefix() + '_'
+        return head + 'k' * (65 - len(head))
+
+    @staticmethod
     def _key():
-        return data_utils.rand_name(prefix='cellv2', name='cap').replace(
+        return naming.rand_name('cap').replace(
             '-', '_')
 
     @decorators.idempotent_id('4dc3f2e9-56d7-4751-9269-89f84d547aa7')
@@ -111,7 +145,7 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
 
     @decorators.idempotent_id('9671714b-a722-4c32-a0b4-0b11ccd58730')
     def test_over_long_capability_key_on_update(self):
-        key = 'k' * 65
+        key = self._long_key()
         host = self._host(self.reservable[0])
         self.addCleanup(test_utils.call_and_ignore_notfound_exc,
                         self.admin_hosts.update_host, host['id'],
@@ -122,9 +156,10 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
 
     @decorators.idempotent_id('02ffe56b-b2a2-4598-92c1-f0f3621cde97')
     def test_over_long_capability_key_on_enrol(self):
-        name = self.inventory.ordinary_hosts[-1]
+        name = self._enrolable_host()
         observed = base.status_of(self.admin_hosts.create_host, name,
-                                  **{'k' * 65: 'v'})
+                                  **{self._long_key(): 'v',
+                                     naming.ENROL_MARK: naming.prefix()})
         if observed == 201:
             # wrongly enrolled: take it out again
             self.addCleanup(self.admin_hosts.delete_host,
@@ -135,9 +170,10 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
 
     @decorators.idempotent_id('7f88d9b4-9be1-48e4-941d-688ba288ddcb')
     def test_enrol_host_running_servers_conflicts(self):
-        name = self.inventory.ordinary_hosts[-1]
+        name = self._enrolable_host()
         self.boot(clients=self.os_admin, host=name)
-        observed = base.status_of(self.admin_hosts.create_host, name)
+        observed = base.status_of(self.admin_hosts.create_host, name,
+                                  **{naming.ENROL_MARK: naming.prefix()})
         if observed == 201:
             self.addCleanup(self.admin_hosts.delete_host,
                             self._host(name)['id'])

@@ -31,13 +31,14 @@ import threading
 
 from tempest import config
 from tempest.lib.common import api_microversion_fixture
-from tempest.lib.common.utils import data_utils
 from tempest.lib.common.utils import test_utils
 from tempest.lib import decorators
 from tempest.lib import exceptions as lib_exc
 
+from cellv2_conformance.common import crosscheck
 from cellv2_conformance.common import findings
 from cellv2_conformance.common import leases
+from cellv2_conformance.common import naming
 from cellv2_conformance.common import waiters
 from cellv2_conformance.inspect import db
 from cellv2_conformance.tests import reservation_base as base
@@ -87,21 +88,43 @@ class LeaseLifecycleTest(base.ReservationBase):
         super().skip_checks()
         if not CONF.cellv2.inventory:
             raise cls.skipException('[cellv2] inventory is not set')
+        if not CONF.cellv2.lease_enrolled_hosts:
+            raise cls.skipException(
+                'the host lease reserves every host enrolled in Blazar for '
+                'minutes: set [cellv2] lease_enrolled_hosts = true where '
+                'that is acceptable')
+        if not CONF.cellv2.enrol_hosts:
+            raise cls.skipException(
+                'the class enrols an ordinary compute into Blazar and '
+                'removes it again: name the hosts it may take in [cellv2] '
+                'enrol_hosts')
 
     @classmethod
     def resource_setup(cls):
         super().resource_setup()
-        inv = cls.inventory
-        cls.reservable = sorted(inv.blazar.get('reservable_hosts') or [])
-        ordinary = inv.ordinary_hosts
-        if not cls.reservable or len(ordinary) < 2:
+        # Blazar's own record of its hosts is the evidence (a discovered
+        # inventory does not know them).
+        cls.reservable = sorted(h['hypervisor_hostname'] for h in
+                                cls.admin_hosts.list_hosts()['hosts'])
+        if not cls.reservable:
+            raise cls.skipException('no host is enrolled in Blazar')
+        cls.extra_host, why = crosscheck.takeable_host(
+            CONF.cellv2.enrol_hosts, cls.reservable, cls._servers_on)
+        if not cls.extra_host:
             raise cls.skipException(
-                'needs Blazar-enrolled hosts and two ordinary hosts '
-                '(one is enrolled for the class, one takes ordinary boots)')
-        cls.extra_host = ordinary[0]
+                'no host of [cellv2] enrol_hosts (%s) can be enrolled now: '
+                '%s' % (', '.join(CONF.cellv2.enrol_hosts), why))
+        services = cls.os_admin.services_client.list_services(
+            binary='nova-compute')['services']
+        cls.ordinary = crosscheck.usable_ordinary_hosts(
+            [s['host'] for s in services],
+            cls.reservable + [cls.extra_host], cls._freepool(), services)
+        if not cls.ordinary:
+            raise cls.skipException(
+                'no compute besides Blazar\'s hosts and %s takes ordinary '
+                'servers (test_12 boots one)' % cls.extra_host)
         cls.observed = {}
         cls.watchers = {}
-        cls._wait_host_empty(cls.extra_host)
 
         now = leases.utcnow()
         # END1 is 70..130 s away: the host lease starts ~30 s after its
@@ -121,16 +144,18 @@ class LeaseLifecycleTest(base.ReservationBase):
 
         def enrol_and_instance_lease():
             cls._enrol_extra_host()
-            return cls.leases.create_lease(
-                name=cls.lease_name(), start_date='now', end_date=end2,
+            return base.create_or_find(
+                cls.leases, name=cls.lease_name(), start_date='now',
+                end_date=end2,
                 reservations=[base.instance_reservation(
                     affinity=True,
                     resource_properties=base.hostname_is(cls.extra_host))])
 
         def plain(start, end):
             client = cls.os_primary.reservation_v1.LeasesClient()
-            return lambda: client.create_lease(
-                name=cls.lease_name(), start_date=start, end_date=end)
+            return lambda: base.create_or_find(
+                client, name=cls.lease_name(), start_date=start,
+                end_date=end)
 
         jobs = {'instance': enrol_and_instance_lease,
                 'plain': plain('now', end1), 'future': plain(end1, end2),
@@ -140,9 +165,13 @@ class LeaseLifecycleTest(base.ReservationBase):
             futures = {k: pool.submit(f) for k, f in jobs.items()}
             for key, fut in futures.items():
                 try:
-                    lease = fut.result()['lease']
+                    lease = fut.result()
                 except Exception as e:
                     errors.append('%s: %s' % (key, e))
+                    if getattr(e, 'lease', None):   # created after all
+                        cls.addClassResourceCleanup(
+                            leases.delete_lease_and_wait, cls.leases,
+                            e.lease['id'])
                     continue
                 cls.addClassResourceCleanup(leases.delete_lease_and_wait,
                                             cls.leases, lease['id'])
@@ -198,7 +227,10 @@ class LeaseLifecycleTest(base.ReservationBase):
 
     @classmethod
     def _enrol_extra_host(cls):
-        host = cls.admin_hosts.create_host(cls.extra_host)['host']
+        # the mark lets `cellv2-conformance cleanup` find this enrolment
+        # after a killed run (and only this one)
+        host = cls.admin_hosts.create_host(
+            cls.extra_host, **{naming.ENROL_MARK: naming.prefix()})['host']
         cls.addClassResourceCleanup(cls._restore_extra_host)
         cls.observed['enrolled'] = {
             'host': host,
@@ -238,7 +270,7 @@ class LeaseLifecycleTest(base.ReservationBase):
         attempts = []
 
         def probe():
-            name = data_utils.rand_name(prefix='cellv2', name='probe')
+            name = naming.rand_name('probe')
             fx = _compute_mv()
             fx.setUp()
             try:
@@ -359,7 +391,7 @@ class LeaseLifecycleTest(base.ReservationBase):
         self._wait('host', 'ACTIVE')
         rsv = self._rsv('host')['id']
         group = self.os_primary.server_groups_client.create_server_group(
-            name=data_utils.rand_name(prefix='cellv2', name='spread'),
+            name=naming.rand_name('spread'),
             policy='anti-affinity')['server_group']
         self.addClassResourceCleanup(
             test_utils.call_and_ignore_notfound_exc,
@@ -389,7 +421,7 @@ class LeaseLifecycleTest(base.ReservationBase):
         server = self.boot()
         host = self.host_of(server['id'])
         self.assertNotIn(host, self.reservable + [self.extra_host])
-        self.assertIn(host, self.inventory.ordinary_hosts)
+        self.assertIn(host, self.ordinary)
 
     @decorators.idempotent_id('215fb8b7-70bf-4836-b0d1-167efaf9f39e')
     def test_13_operation_while_starting(self):
@@ -466,9 +498,11 @@ class LeaseLifecycleTest(base.ReservationBase):
         leases.wait_for_lease_deleted(self.leases, w.lease_id)
         # Blazar deletes the reservation's servers, flavor and aggregate
         sid = self.observed.get('instance_server')
-        if sid:
-            self.assertRaises(lib_exc.NotFound,
-                              self.os_admin.servers_client.show_server, sid)
+        self.assertIsNotNone(sid, 'no server was booted on the instance '
+                             'reservation (test_40 failed or did not run): '
+                             'cannot check that the lease took it along')
+        self.assertRaises(lib_exc.NotFound,
+                          self.os_admin.servers_client.show_server, sid)
         self.assertRaises(lib_exc.NotFound,
                           self.os_admin.flavors_client.show_flavor,
                           rsv['flavor_id'])
@@ -528,7 +562,11 @@ class LeaseLifecycleTest(base.ReservationBase):
         final = w.latest()['lease']
         self.assertEqual(['deleted'], [r['status']
                                        for r in final['reservations']])
-        for sid in self.observed.get('host_servers', []):
+        booted = self.observed.get('host_servers')
+        self.assertTrue(booted, 'no server was booted on the host '
+                        'reservation (test_11 failed or did not run): '
+                        'cannot check that the lease end deleted them')
+        for sid in booted:
             self.assertRaises(lib_exc.NotFound,
                               self.os_admin.servers_client.show_server, sid)
         self.assertIsNone(self.aggregate_named(self._rsv('host')['id']))
