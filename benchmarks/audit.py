@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Benchmark the consistency audit (JSON output; never a test assertion).
 
 Deploys the ``many-cells`` scenario (cell0 + 8 cells), then grows it to
@@ -172,7 +184,8 @@ def db_cpu(workdir):
 def audit(inv_path):
     """Run the audit command once: wall, CPU time and peak RSS of its own
     process (getrusage of the child), CPU the database servers spent
-    meanwhile, exit code, records."""
+    meanwhile, exit code, records.
+    """
     argv = [sys.executable, '-m', 'cellv2_conformance.cmd.main', 'audit',
             '--inventory', inv_path, '--no-nova-status', '--json']
     out_path = tempfile.mktemp(prefix='bench-audit-out-')

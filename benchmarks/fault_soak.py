@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Fault soak: many random fault cycles on a deployed cloud, with the
 injecting process, the watchdog or the whole cloud (`down`) killed at
 random moments.  JSON output; bounded in cycles and in time; loopback only
@@ -135,7 +147,8 @@ class Soak:
     # -- checks -------------------------------------------------------
     def services_up(self, timeout=120):
         """Recorded services not running (what `status` reports), read
-        in-process: a CLI round trip per cycle costs seconds under load."""
+        in-process: a CLI round trip per cycle costs seconds under load.
+        """
         deadline = time.monotonic() + timeout
         while True:
             try:

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The cells inventory: the seam between a cloud and the checks.
 
 The local deployer writes it; for DevStack or a staging cloud an operator
@@ -155,7 +167,8 @@ class Cell:
 
 def _url_password(url, path, field):
     """The password of a URL field; InventoryError naming the field (not
-    the URL: it may hold the password) when the URL cannot be parsed."""
+    the URL: it may hold the password) when the URL cannot be parsed.
+    """
     try:
         u = urllib.parse.urlsplit(url)
         u.port                  # parsed lazily: raises on a bad port
@@ -202,8 +215,8 @@ class Inventory:
                 raise InventoryError('%s: missing required field "%s"' % (
                     where, key))
         known = {f.name for f in dataclasses.fields(Cell)}
-        return Cell(**{k: v for k, v in c.items() if k in known
-                       and v is not None} | {'hosts': c.get('hosts') or []})
+        return Cell(**{k: v for k, v in c.items() if k in known and
+                       v is not None} | {'hosts': c.get('hosts') or []})
 
     # convenience -------------------------------------------------------
     @property
@@ -229,7 +242,8 @@ class Inventory:
     @property
     def discovered(self):
         """True when the cells come from the API database's mappings (a
-        copy of cell_mappings/host_mappings, not independent evidence)."""
+        copy of cell_mappings/host_mappings, not independent evidence).
+        """
         return str(self.data.get('source') or '').startswith('discovered')
 
     @property
@@ -300,7 +314,8 @@ def load(path):
 def _with_discovered_cells(data, path):
     """An inventory that names only the API database: the cells come from
     its cell_mappings and host_mappings; everything else the file says
-    (mq, services, auth, ...) is kept."""
+    (mq, services, auth, ...) is kept.
+    """
     api = data['api']
     try:
         found = discover(api['database'],
@@ -317,7 +332,8 @@ def _with_discovered_cells(data, path):
 def discover(api_db_url, read_url=None):
     """Build an inventory from the API database's cell_mappings and
     host_mappings, read through ``read_url`` (a read-only account) when
-    given, else through ``api_db_url``."""
+    given, else through ``api_db_url``.
+    """
     from cellv2_conformance.inspect import db as inspect_db
     cells, cell0 = [], None
     try:
@@ -366,7 +382,8 @@ def discover(api_db_url, read_url=None):
 
 def nova_conf_api_database(path):
     """``[api_database] connection`` of a nova.conf (or of several, read
-    in order like oslo.config's ``--config-file``: the last one wins)."""
+    in order like oslo.config's ``--config-file``: the last one wins).
+    """
     url = _nova_conf(path).get('api_database', 'connection',
                                fallback='').strip()
     if not url:
@@ -382,7 +399,8 @@ def _paths(path):
 
 def nova_conf_transport(path):
     """``[DEFAULT] transport_url`` of a nova.conf (the API-level message
-    queue when it is the API services' config), or None."""
+    queue when it is the API services' config), or None.
+    """
     url = _nova_conf(path).get('DEFAULT', 'transport_url',
                                fallback='').strip()
     if url:

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Build the catalogue of checks (the conformance matrix) from the test
 classes' and methods' docstrings: doc/source/checks.rst."""
 
@@ -29,8 +41,9 @@ def main(out):
             tree = ast.parse(open(os.path.join(d, fn)).read())
             defs = _finding_defs(tree)
             for cls in [n for n in tree.body if isinstance(n, ast.ClassDef)]:
-                tests = [f for f in cls.body if isinstance(f, ast.FunctionDef)
-                         and f.name.startswith('test')]
+                tests = [f for f in cls.body
+                         if isinstance(f, ast.FunctionDef) and
+                         f.name.startswith('test')]
                 if not tests:
                     continue
                 mod = 'cellv2_conformance.tests.%s.%s' % (kind, fn[:-3])
@@ -73,7 +86,8 @@ def main(out):
 def _finding_defs(tree):
     """{name: (id, summary, documented, deviation)} of the module-level
     ``NAME = findings.Finding(id, summary, documented=..., deviation=...)``
-    definitions of a check module."""
+    definitions of a check module.
+    """
     out = {}
     for node in tree.body:
         if not (isinstance(node, ast.Assign) and len(node.targets) == 1 and
@@ -101,7 +115,8 @@ def _text(node):
 def _expect_text(node):
     """A readable form of ``findings.http(500, 'msg')``,
     ``findings.satisfies('description', ...)``, ``findings.equals(v,
-    'description')`` or a plain value."""
+    'description')`` or a plain value.
+    """
     if node is None:
         return '?'
     if isinstance(node, ast.Call):
@@ -123,12 +138,13 @@ def _expect_text(node):
 
 def _findings(cls, defs):
     """(id, summary, documented, deviation) of the module's findings a
-    test class checks (``findings.check(self, NAME, ...)``)."""
+    test class checks (``findings.check(self, NAME, ...)``).
+    """
     for node in ast.walk(cls):
         if (isinstance(node, ast.Call) and
                 getattr(node.func, 'attr', None) == 'check' and
-                len(node.args) >= 2 and isinstance(node.args[1], ast.Name)
-                and node.args[1].id in defs):
+                len(node.args) >= 2 and isinstance(node.args[1], ast.Name) and
+                node.args[1].id in defs):
             yield defs[node.args[1].id]
 
 

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Pre-upgrade consistency audit: every cross-reference nova, placement
 and Blazar keep between their stores, checked both ways over ALL records,
 set-based (a few queries per store), strictly read-only.
@@ -33,7 +45,8 @@ Record = records.Record
 
 class AuditError(RuntimeError):
     """The audit could not judge the cloud (a store unreachable, a bad
-    inventory): exit 2 with this one message."""
+    inventory): exit 2 with this one message.
+    """
 
 
 class Result:
@@ -61,8 +74,8 @@ class Result:
         for name, what in FAMILIES.items():
             recs = by.get(name, [])
             fams.append({'family': name, 'compares': what,
-                         'status': 'skipped' if name in self.skipped
-                         and not recs else
+                         'status': 'skipped' if name in self.skipped and
+                         not recs else
                          ('inconsistent' if recs else 'consistent'),
                          'skipped': self.skipped.get(name),
                          'count': len(recs),

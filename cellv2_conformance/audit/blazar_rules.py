@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Rules over Blazar: enrolled hosts vs hypervisors and cells, freepool
 membership vs leases, lease aggregates vs reservations."""
 
@@ -47,8 +59,8 @@ def hosts(ix, bz, pl, out):
                     'enrolled as hypervisor id %s, but %s is compute node '
                     'id %s in %s (id %s is %s)' % (
                         hid, h.hypervisor_hostname, node.id, cell, hid,
-                        ', '.join('%s in %s' % (n, c) for c, n in other)
-                        or 'no node'),
+                        ', '.join('%s in %s' % (n, c) for c, n in other) or
+                        'no node'),
                     'blazar host-delete %s; blazar host-create %s (with '
                     'nova_client_version >= 2.53: uuids)' % (
                         h.id, h.hypervisor_hostname))
@@ -69,7 +81,8 @@ def hosts(ix, bz, pl, out):
 
 def _active_hosts(bz):
     """({host id: reservation id} of hosts in an ACTIVE lease's active
-    host reservation, set of host ids Blazar is moving right now)."""
+    host reservation, set of host ids Blazar is moving right now).
+    """
     leases = {lease.id: lease for lease in bz['leases']}
     res = {r.id: r for r in bz['reservations']}
     active, moving = {}, set()

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Rules over cell_mappings themselves: cell0, shared databases and
 transports, disabled flags, the inventory and service configs that name
 the cells, schema versions of the cell databases."""
@@ -5,12 +17,14 @@ the cells, schema versions of the cell databases."""
 import configparser
 import urllib.parse
 
-from cellv2_conformance.audit.snapshot import CELL0, CELL0_UUID
+from cellv2_conformance.audit.snapshot import CELL0
+from cellv2_conformance.audit.snapshot import CELL0_UUID
 
 
 def _where(url):
     """(user, host, port, path) of a URL: what must agree; the password
-    is compared apart and never printed."""
+    is compared apart and never printed.
+    """
     if not url:
         return None
     try:

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Rules that ask outside the databases: RabbitMQ (management API) and
 `nova-status upgrade check` (run with the operator's nova config)."""
 
@@ -12,11 +24,12 @@ STATUS_TIMEOUT = 180
 
 def message_queue(ix, inv, out):
     """Every mapped compute host listens on its own cell's vhost
-    (``compute.<host>`` queue) and on no other cell's."""
+    (``compute.<host>`` queue) and on no other cell's.
+    """
     fam = 'message-queue'
-    cells = [c for c in inv.cells if c.uuid in ix.cell_uuid.values()
-             and ((c.mq or {}).get('management_url') or
-                  inv.mq.get('management_url'))]
+    cells = [c for c in inv.cells if c.uuid in ix.cell_uuid.values() and
+             ((c.mq or {}).get('management_url') or
+              inv.mq.get('management_url'))]
     if not cells:
         out.skip(fam, 'the inventory names no RabbitMQ management_url')
         return
@@ -88,7 +101,8 @@ LIBVIRT_TYPES = {'QEMU', 'KVM', 'LXC', 'PARALLELS', 'XEN', 'UML'}
 
 def parse_status(text):
     """[(check name, result, details)] from nova-status's table (a URL
-    wrapped at a hyphen or a dot is joined back without a space)."""
+    wrapped at a hyphen or a dot is joined back without a space).
+    """
     out, cur = [], None
     for line in text.splitlines():
         if not line.startswith('| '):
@@ -135,15 +149,15 @@ def nova_status(inv, out, ix=None):
         out.add(fam, 'nova-status', '', ('nova-status', 'the cloud'),
                 'nova-status upgrade check exited %d: %s' % (
                     p.returncode, redact.text((p.stderr or p.stdout)
-                                              .strip().splitlines()[-1:]
-                                              and (p.stderr or p.stdout)
+                                              .strip().splitlines()[-1:] and
+                                              (p.stderr or p.stdout)
                                               .strip().splitlines()[-1])),
                 ' '.join(argv))
         return results
     kept = []
     for name, result, details in results:
-        if (name == 'hw_machine_type unset' and result == 'Warning'
-                and not _libvirt_hosts(ix)):
+        if (name == 'hw_machine_type unset' and result == 'Warning' and
+                not _libvirt_hosts(ix)):
             # nova-status: "can be ignored if your environment does not
             # contain libvirt based compute hosts"; no node is libvirt.
             kept.append((name, result, details + ' [no libvirt compute '

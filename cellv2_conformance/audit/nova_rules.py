@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Rules over the API DB and the cell DBs: instance and host mappings,
 request specs, instances on hosts, in-progress migrations.
 
@@ -97,8 +109,8 @@ def _live_instance(ix, out, uuid, cell, row):
         out.add(fam, uuid, cell, stores,
                 'mapping user_id is NULL (online data migration '
                 'populate_user_id not run)', ONLINE)
-    if (uuid in ix.builds and m.cell_id is not None
-            and row.vm_state != 'building'):
+    if (uuid in ix.builds and m.cell_id is not None and
+            row.vm_state != 'building'):
         out.add(fam, uuid, cell, ('API DB build_requests',
                                   'cell DB %s instances' % cell),
                 'build request left behind for an instance built in %s '
@@ -327,8 +339,8 @@ def migrations(ix, out):
                             'revert for %s, or mark the migration error' %
                             mig.instance_uuid)
             node = ix.nodes[cell].get((mig.dest_compute, mig.dest_node))
-            if (not mig.cross_cell_move and mig.dest_compute_id is not None
-                    and node is not None and node.id != mig.dest_compute_id):
+            if (not mig.cross_cell_move and mig.dest_compute_id is not None and
+                    node is not None and node.id != mig.dest_compute_id):
                 out.add(fam, obj, cell, stores,
                         'migration dest_compute_id %s != id %s of compute '
                         'node %s' % (mig.dest_compute_id, node.id,

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Rules over placement: allocations/consumers vs instances and
 migrations, resource providers vs compute nodes, aggregates vs nova's."""
 
@@ -44,7 +56,8 @@ class Placement:
 def _flavor_amounts(ix, row):
     """({class: amount}, {DISK_GB with root, without root (boot from
     volume)}) the flavor of ``row`` asks on its compute node (memoized:
-    a cloud has few flavors)."""
+    a cloud has few flavors).
+    """
     key = (row.instance_type_id, row.vcpus, row.memory_mb, row.root_gb,
            row.ephemeral_gb)
     if key not in ix.amounts:
@@ -125,9 +138,9 @@ def allocations(ix, pl, out):
         if ix.is_cell0(cell):
             continue
         for row in ix.snap.cells[cell]['instances']:
-            if (row.hidden or not row.host or row.task_state is not None
-                    or row.uuid in ix.moving
-                    or row.vm_state in ('building', 'shelved_offloaded')):
+            if (row.hidden or not row.host or row.task_state is not None or
+                    row.uuid in ix.moving or
+                    row.vm_state in ('building', 'shelved_offloaded')):
                 continue
             node = ix.nodes[cell].get((row.host, row.node))
             if node is None:

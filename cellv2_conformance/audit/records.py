@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """One inconsistency = one record; the audit's result = many records."""
 
 import dataclasses
@@ -36,7 +48,8 @@ FAMILIES = {
 class Record:
     """One inconsistency: ``obj`` (a uuid or a host) in ``cell`` where
     ``stores`` (two names) disagree as ``problem`` says; ``repair`` is the
-    command an operator would run (printed, never run)."""
+    command an operator would run (printed, never run).
+    """
     family: str
     obj: str
     cell: str

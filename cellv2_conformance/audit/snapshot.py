@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Read every store of a cloud once, read-only, a few queries per store.
 
 The snapshot holds plain tuples (namedtuples), not ORM objects: a cloud of
@@ -23,7 +35,8 @@ class StoreError(RuntimeError):
 
 def _rows(conn, sql, name):
     """Rows of ``sql`` as namedtuples called ``name`` (tuple cursor: far
-    less memory than dicts on 100k rows)."""
+    less memory than dicts on 100k rows).
+    """
     if not inspect_db._READ.match(sql):
         raise StoreError('refused a non-read statement: %s' % sql[:40])
     with conn.cursor(pymysql.cursors.Cursor) as cur:
@@ -166,7 +179,8 @@ def _blazar_read(conn):
 
 class CellSource:
     """Where to read one cell: name, uuid, reader URL (None: unreadable,
-    with ``why``)."""
+    with ``why``).
+    """
 
     def __init__(self, name, uuid, url, why=None, mapping=None,
                  inventory_cell=None):
@@ -178,7 +192,8 @@ class CellSource:
 class Snapshot:
     """Everything the rules judge.  ``cells`` is {name: store dict} for
     cell0 and every mapped cell; ``placement``/``blazar`` are None when
-    the inventory names no such database."""
+    the inventory names no such database.
+    """
 
     def __init__(self):
         self.api = None
@@ -195,7 +210,8 @@ def api_reader(inv):
 def cell_sources(inv, cell_mappings):
     """Cells to read: every cell_mappings row (the authority), its URL
     from the inventory when the inventory knows the cell (read-only
-    account), else from the mapping itself unless it is a template."""
+    account), else from the mapping itself unless it is a template.
+    """
     by_uuid = {c.uuid: c for c in inv.cells}
     out = []
     for m in sorted(cell_mappings, key=lambda m: m.id):
@@ -222,7 +238,8 @@ def take(inv, workers=4, placement_api=None):
     """Read every store once.  Raises StoreError naming the store that
     could not be read.  ``placement_api``: a callable returning the
     placement tables from the REST API, used when the inventory names no
-    placement database."""
+    placement database.
+    """
     snap = Snapshot()
     api_url = api_reader(inv)
     if not api_url:

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """`cellv2-conformance audit`: the pre-upgrade consistency audit of an
 existing cloud, read-only (see doc/source/audit.rst).
 
@@ -37,7 +49,8 @@ def audit_into_report(report_dir, inv, out=_say, tempest_conf=None):
     """Audit the cloud of ``inv`` for a run/validate report; never raises
     (an audit that cannot run is recorded in the section).
     ``tempest_conf`` (parsed): its admin reads placement through the API
-    when the inventory names no placement database."""
+    when the inventory names no placement database.
+    """
     from cellv2_conformance import audit
     try:
         result = audit.run(inv, tempest_conf=tempest_conf)

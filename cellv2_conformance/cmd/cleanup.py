@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """``cellv2-conformance cleanup``: remove what earlier runs left behind.
 
 A run that was killed (kill -9, a lost gate node) never runs its
@@ -39,7 +51,8 @@ def _say(msg):
 
 def our_test_classes():
     """Names of the plugin's test classes (dynamic credentials name their
-    projects and users after them), read from the sources."""
+    projects and users after them), read from the sources.
+    """
     import cellv2_conformance.tests as tests_pkg
     root = os.path.dirname(tests_pkg.__file__)
     names = set()

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """`fault`: inject, heal and list faults on a deployment.
 
     cellv2-conformance fault targets  --workdir W
@@ -56,7 +68,8 @@ def _show(rec):
 
 def print_open(workdir, out=_out):
     """For `status` and `down`: faults still open, and why they need a
-    person.  Returns how many are open."""
+    person.  Returns how many are open.
+    """
     from cellv2_conformance import faults
     try:
         recs = [r for r in faults.list_faults(workdir)
@@ -152,7 +165,8 @@ def cmd_list(args):
 class _KnownActions:
     """The actions the fault executors implement, as argparse ``choices``;
     read from :mod:`cellv2_conformance.faults.targets` only when argparse
-    looks (the fault machinery is slow to import on every command)."""
+    looks (the fault machinery is slow to import on every command).
+    """
 
     def _actions(self):
         from cellv2_conformance.faults import targets

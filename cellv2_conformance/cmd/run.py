@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """`run` and `validate`: the suite against a local or an existing cloud,
 and the report directory of a run.
 
@@ -92,7 +104,8 @@ def conf_path_opt(cp, section, key, base):
 
 class Inputs:
     """Files a run appends to, with their size before the run so only this
-    run's part is reported (tempest.log and the JSONL files append)."""
+    run's part is reported (tempest.log and the JSONL files append).
+    """
 
     def __init__(self, tempest_log=None, timings=None, faults=None,
                  deploy_timings=None):
@@ -134,7 +147,8 @@ class _Tee:
 
 class _Progress(testtools.StreamResult):
     """Prints one line per finished test, subunit-trace style, so Zuul's
-    failure-output regex ``{N} id [1.23s] ... FAILED`` matches."""
+    failure-output regex ``{N} id [1.23s] ... FAILED`` matches.
+    """
 
     WORDS = {'success': 'ok', 'fail': 'FAILED', 'skip': 'SKIPPED',
              'xfail': 'ok (known finding)',
@@ -200,7 +214,8 @@ def _env():
 def list_tests(conf, cwd, regex, report_dir, timeout=600):
     """The test ids ``regex`` selects, written to selected-tests.txt.
     A discovery failure (a check module that does not import) is a setup
-    error: the run would silently shrink otherwise."""
+    error: the run would silently shrink otherwise.
+    """
     if not os.path.isdir(os.path.join(cwd, '.stestr')):
         subprocess.run([sys.executable, '-m', 'stestr', 'init'], cwd=cwd,
                        capture_output=True, env=_env(), timeout=60)
@@ -227,7 +242,8 @@ def list_tests(conf, cwd, regex, report_dir, timeout=600):
 def run_tempest(conf, cwd, regex, concurrency, report_dir, out=_say):
     """Run tempest with a subunit v2 stream to ``results.subunit``; prints
     progress; returns tempest's exit code.  Ctrl-C and SIGTERM stop the
-    tempest process group, then re-raise."""
+    tempest process group, then re-raise.
+    """
     argv = [tempest_bin(), 'run', '--config-file', conf, '--regex', regex,
             '--concurrency', str(concurrency), '--subunit']
     out('running: %s (in %s)' % (' '.join(argv), cwd))
@@ -304,7 +320,8 @@ def _stop_group(proc):
 @contextlib.contextmanager
 def _sigterm_as_interrupt():
     """SIGTERM (CI job timeout, `kill`) unwinds like Ctrl-C so teardown and
-    reports still happen."""
+    reports still happen.
+    """
     def handler(signum, frame):
         raise KeyboardInterrupt()
     old = signal.signal(signal.SIGTERM, handler)
@@ -317,7 +334,8 @@ def _sigterm_as_interrupt():
 @contextlib.contextmanager
 def _shielded(what):
     """Ignore Ctrl-C while ``what`` (teardown) runs: a half-done teardown
-    leaves processes behind."""
+    leaves processes behind.
+    """
     def handler(signum, frame):
         _say('%s in progress; please wait' % what)
     old_int = signal.signal(signal.SIGINT, handler)
@@ -335,7 +353,8 @@ def _shielded(what):
 def write_reports(report_dir, started, mode, scenario=None, inv=None,
                   error=None, command=None, regex=None):
     """Build run.json from the files in ``report_dir`` and derive the rest.
-    Returns the document."""
+    Returns the document.
+    """
     doc = bundle.build(report_dir, started, document.utcnow(), mode,
                        scenario=scenario, inventory=inv, error=error,
                        command=command, regex=regex)
@@ -518,7 +537,8 @@ def check_conf(cp, path):
 def check_keystone(cp, timeout=15):
     """Authenticate as the configured admin (keystoneauth1, as tempest's
     own clients would): raise SetupError saying "unreachable" or "wrong
-    credentials" (never the secret)."""
+    credentials" (never the secret).
+    """
     from cellv2_conformance.common import keystone
     uri = cp.get('identity', 'uri_v3').rstrip('/')
     verify = keystone.tempest_verify(cp)
@@ -556,7 +576,8 @@ def check_keystone(cp, timeout=15):
 def check_whitebox(cp, inv):
     """With whitebox access configured, every cell's database (and the
     RabbitMQ management API) must answer before the suite starts: one
-    SetupError naming the cell, the address and the option to change."""
+    SetupError naming the cell, the address and the option to change.
+    """
     from cellv2_conformance.inspect import db as inspect_db
     from cellv2_conformance.inspect import mq as inspect_mq
     out = []
@@ -588,7 +609,8 @@ def check_whitebox(cp, inv):
 def derived_conf(cp, workspace, inventory_path=None):
     """A private copy of tempest.conf for this run: the inventory given on
     the command line, and a timings file when the original names
-    none.  Mode 0600 (it holds the admin password)."""
+    none.  Mode 0600 (it holds the admin password).
+    """
     cp = _copy_conf(cp)
     for sect in ('DEFAULT', 'cellv2'):
         if not cp.has_section(sect):

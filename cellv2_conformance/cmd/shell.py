@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """What every command shares, the way cliff-based OpenStack CLIs (stestr,
 openstackclient) behave: ``--version``, ``-v``/``-q``, ``--debug`` (show
 tracebacks), ``--log-file``, usage errors with their own exit code.
@@ -22,7 +34,8 @@ _STATE = {'debug': False}
 
 class UsageParser(argparse.ArgumentParser):
     """argparse exits 2 on a usage error; 2 is our "could not run", so a
-    usage error exits 64 (EX_USAGE) instead."""
+    usage error exits 64 (EX_USAGE) instead.
+    """
 
     def error(self, message):
         self.print_usage(sys.stderr)
@@ -31,7 +44,8 @@ class UsageParser(argparse.ArgumentParser):
 
 class HelpFormatter(argparse.HelpFormatter):
     """Descriptions re-wrapped as usual; the exit code table (the epilog)
-    kept as laid out."""
+    kept as laid out.
+    """
 
     def _fill_text(self, text, width, indent):
         if text.startswith(exitcodes.EPILOG_TITLE):
@@ -42,7 +56,8 @@ class HelpFormatter(argparse.HelpFormatter):
 
 def version():
     """The pbr version of the installed package (git describe in a
-    checkout without metadata)."""
+    checkout without metadata).
+    """
     try:
         import pbr.version
         return pbr.version.VersionInfo('cellv2-conformance').version_string()
@@ -54,7 +69,8 @@ def add_global_args(parser, top=True):
     """The global flags.  On sub-commands (``top=False``) they default to
     SUPPRESS so that ``cellv2-conformance run --debug`` and
     ``cellv2-conformance --debug run`` both work without the sub-parser's
-    defaults overwriting what the top-level parser saw."""
+    defaults overwriting what the top-level parser saw.
+    """
     def default(value):
         return {'default': value if top else argparse.SUPPRESS}
 
@@ -110,7 +126,8 @@ def console_level(args):
 def setup_logging(args):
     """Console handler on stderr, optional file handler; returns the file
     handler's path (or None).  Raises OSError when the log file cannot be
-    opened."""
+    opened.
+    """
     _STATE['debug'] = bool(getattr(args, 'debug', False))
     root = logging.getLogger()
     for h in list(root.handlers):
@@ -144,5 +161,6 @@ def debug():
 
 def log_traceback(what):
     """Record the current exception's traceback: on the console only with
-    --debug, always in --log-file."""
+    --debug, always in --log-file.
+    """
     LOG.debug('%s', what, exc_info=True)

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Pure assertion logic of the checks: evidence in, problems out.
 
 Each function compares independent sources (the API, each cell database,
@@ -245,7 +257,8 @@ def usable_ordinary_hosts(candidates, blazar_hosts, freepool_hosts,
 def takeable_host(allowed, blazar_hosts, servers_on):
     """(host, None) for the first host of ``allowed`` (tempest.conf's
     named hosts) that is not enrolled in Blazar and runs no server, else
-    (None, reason)."""
+    (None, reason).
+    """
     if not allowed:
         return None, 'no host is named'
     reasons = []

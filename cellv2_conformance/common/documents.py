@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """YAML documents validated by a JSON schema, with errors that name the
 file, the line and the field.
 
@@ -49,7 +61,8 @@ Validator = jsonschema.validators.extend(
 
 def load_yaml(text, what, error_cls):
     """Parse ``text``; ``error_cls('<what>:<line>: not valid YAML: ...')``
-    on any problem (including a duplicate key)."""
+    on any problem (including a duplicate key).
+    """
     try:
         return yaml.load(text, Loader=_StrictLoader)
     except yaml.YAMLError as e:
@@ -152,7 +165,8 @@ class _Hidden:
 
 def _without_secret(err):
     """``err`` with the offending value hidden when the field names a
-    secret (a password typed as a number is still a password)."""
+    secret (a password typed as a number is still a password).
+    """
     if isinstance(err.instance, dict) or not any(
             redact.is_secret_key(p) for p in err.absolute_path):
         return err

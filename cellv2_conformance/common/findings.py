@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Findings: where the cloud deviates from its own documentation, stated
 exactly.
 
@@ -47,7 +59,8 @@ DETAIL = 'finding'
 
 class Expect:
     """One expected observation: a description a reader understands and a
-    predicate on the observed value."""
+    predicate on the observed value.
+    """
 
     def __init__(self, description, predicate):
         self.description = description
@@ -80,7 +93,8 @@ def satisfies(description, predicate):
 class Status(int):
     """An HTTP status that also carries the error message of the answer
     (``Status(500, 'Not enough hosts available')``).  Compares as an int,
-    so ``assertEqual(400, status)`` keeps working."""
+    so ``assertEqual(400, status)`` keeps working.
+    """
 
     def __new__(cls, code, message=None):
         obj = super().__new__(cls, int(code))
@@ -97,7 +111,8 @@ class Status(int):
 
 def http(status, message=None):
     """HTTP ``status``; with ``message`` (a regular expression searched in
-    the answer's error message) also the reason the service gave."""
+    the answer's error message) also the reason the service gave.
+    """
     desc = 'HTTP %d' % status
     if message:
         desc += ' with a message matching %r' % message
@@ -115,7 +130,8 @@ def http(status, message=None):
 def status_message(exc):
     """The error message of a tempest RestClientException (Blazar answers
     ``{"error_code", "error_message", "error_name"}``; nova, keystone and
-    placement nest it one level down)."""
+    placement nest it one level down).
+    """
     body = getattr(exc, 'resp_body', None)
     if isinstance(body, dict):
         if isinstance(body.get('error_message'), str):
@@ -133,7 +149,8 @@ def status_message(exc):
 
 class Finding:
     """A known deviation: ``documented`` and ``deviation`` are
-    :class:`Expect` (or plain values, compared with ``==``)."""
+    :class:`Expect` (or plain values, compared with ``==``).
+    """
 
     def __init__(self, finding_id, summary, documented, deviation,
                  reference=None):
@@ -174,7 +191,8 @@ def _attach(test, entry):
 def check(test, finding, observed, cell=None, strict=None):
     """Judge ``observed`` against ``finding`` (see the module docstring).
     Returns the outcome (``not_reproduced``) when the test goes on; raises
-    otherwise."""
+    otherwise.
+    """
     documented = finding.documented(observed)
     deviation = finding.deviation(observed)
     seen = redact.text(_clip(repr(observed), 1000))
@@ -213,7 +231,8 @@ def check(test, finding, observed, cell=None, strict=None):
 
 def entries(details):
     """The finding entries of a test's details ({name: text}), in order.
-    Plain-text details of older runs become ``{'text': ...}``."""
+    Plain-text details of older runs become ``{'text': ...}``.
+    """
     out = []
     names = sorted((k for k in details if k == DETAIL or
                     re.match(r'^%s-\d+$' % DETAIL, k)),

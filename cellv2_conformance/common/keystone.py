@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Keystone authentication through keystoneauth1, the ecosystem's library
 (what openstacksdk, the clients and the services use): a Session with a
 v3 Password plugin from explicit credentials.
@@ -24,7 +36,8 @@ def password_session(auth_url, username, password, project_name,
                      project_domain_name='Default', verify=True,
                      timeout=30):
     """A keystoneauth1 Session authenticating as ``username`` scoped to
-    ``project_name`` (tokens fetched lazily, renewed when they expire)."""
+    ``project_name`` (tokens fetched lazily, renewed when they expire).
+    """
     redact.register(password)
     auth = v3.Password(auth_url=auth_url, username=username,
                        password=password, user_domain_name=user_domain_name,
@@ -36,7 +49,8 @@ def password_session(auth_url, username, password, project_name,
 def tempest_verify(cp):
     """TLS verification as a parsed tempest.conf asks for it: False with
     [identity] disable_ssl_certificate_validation, else its
-    ca_certificates_file, else True."""
+    ca_certificates_file, else True.
+    """
     if cp.getboolean('identity', 'disable_ssl_certificate_validation',
                      fallback=False):
         return False

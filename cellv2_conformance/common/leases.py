@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Lease waiting, watching and Blazar's date model.
 
 Blazar speaks naive UTC dates with minute granularity (``"%Y-%m-%d %H:%M"``;
@@ -51,7 +63,8 @@ def minutes_after(dt, n):
 
 def parse(value):
     """Parse a Blazar response date (``2030-01-01T10:00:00.000000`` or
-    ``2030-01-01 10:00:00``) to a naive UTC datetime."""
+    ``2030-01-01 10:00:00``) to a naive UTC datetime.
+    """
     value = value.replace('T', ' ')
     for f in ('%Y-%m-%d %H:%M:%S.%f', '%Y-%m-%d %H:%M:%S', DATE_FORMAT):
         try:
@@ -122,7 +135,8 @@ def wait_for_lease_deleted(client, lease_id, timeout_s=None):
 def delete_lease_and_wait(client, lease_id):
     """Cleanup helper: wait out a transitional status (Blazar refuses a
     delete then), delete, and wait until the lease is gone.  NotFound at any
-    point means done."""
+    point means done.
+    """
     try:
         waiters.wait_for(
             lambda: client.show_lease(lease_id)['lease'],
@@ -138,7 +152,8 @@ def delete_lease_and_wait(client, lease_id):
 def delete_leases_and_wait(client_factory, lease_ids):
     """Delete several leases concurrently (each thread with its own client
     from ``client_factory()``) and wait until all are gone; re-raises the
-    first failure after every deletion was attempted."""
+    first failure after every deletion was attempted.
+    """
     import concurrent.futures
     if not lease_ids:
         return
@@ -154,7 +169,8 @@ def delete_leases_and_wait(client_factory, lease_ids):
 
 def signature(lease):
     """What the watcher records: lease status, reservation statuses and
-    event statuses by type."""
+    event statuses by type.
+    """
     return {
         'status': lease['status'],
         'reservations': tuple(sorted(r['status']
@@ -255,7 +271,8 @@ class LeaseWatcher:
     def wait_for_status(self, status, timeout_s=None):
         """Wait until the watcher has seen ``status`` (or any of a tuple);
         fails fast if the lease went to ERROR or the watcher stopped
-        without seeing it."""
+        without seeing it.
+        """
         goals = (status,) if isinstance(status, str) else tuple(status)
 
         def seen(_):

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Boot, wait for and delete servers the way every cells check needs them.
 
 * ``networks='none'`` (the local clouds have no tenant networks), so the
@@ -64,7 +76,8 @@ def create(client, flavor, image, add_cleanup, host=None, server_name=None,
 def wait_status(client, server_id, status, timeout, interval=0.5,
                 fail_on_error=True):
     """Wait until the server has ``status`` and no task_state; returns
-    ``(server, transitions)``."""
+    ``(server, transitions)``.
+    """
     seen = {}
 
     def fetch():

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Service configuration files for the local cloud (pure functions).
 
 Every function takes a :class:`Layout` (ports, URLs, paths, passwords) and
@@ -152,7 +164,8 @@ def glance(layout):
 def neutron(layout):
     """The neutron API only: ML2 with the flat type driver, no mechanism
     drivers, no agents.  Nova calls it on show, list-detail and delete even
-    for servers booted with ``networks: none``."""
+    for servers booted with ``networks: none``.
+    """
     c = render.new()
     d = _log(layout, 'neutron-api')
     d.update({

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Turn a scenario into running services and write the cells inventory.
 
 The deployment is a graph of steps; independent steps run concurrently.
@@ -26,11 +38,11 @@ from cellv2_conformance.deploy import keystone_setup
 from cellv2_conformance.deploy import masakari
 from cellv2_conformance.deploy import ports as ports_mod
 from cellv2_conformance.deploy import process
+from cellv2_conformance.deploy.process import DeployError
 from cellv2_conformance.deploy import render
 from cellv2_conformance.deploy import schema_cache
 from cellv2_conformance.deploy import workdir as workdir_mod
 from cellv2_conformance.deploy import writers
-from cellv2_conformance.deploy.process import DeployError
 from cellv2_conformance import redact
 
 DB_NAMES = ('keystone', 'placement', 'glance', 'neutron', 'nova_api',
@@ -966,7 +978,8 @@ class Deployer:
 
     def step_existing_mq(self):
         """A user and this deployment's vhosts on an existing broker,
-        through its management API when given, else local rabbitmqctl."""
+        through its management API when given, else local rabbitmqctl.
+        """
         mq = self.scenario.mq
         vhosts = [self.vhost_prefix + v for v in self._vhosts()]
         self.state.add_resource('existing-mq', vhosts=vhosts,
@@ -1025,7 +1038,8 @@ def teardown(workdir, keep=False, out=print, lock_timeout=60):
 @contextlib.contextmanager
 def _shielded(out):
     """Ctrl-C does not interrupt a teardown half-way (it would leave
-    processes behind)."""
+    processes behind).
+    """
     import signal
     if threading.current_thread() is not threading.main_thread():
         yield
@@ -1092,7 +1106,8 @@ def _stop_strays(workdir):
     running: processes run from this environment's programs whose command
     line names this deployment's workdir (unique to the deployment).
     Never the caller, its parents, or anything else that merely mentions
-    the path (a shell, `timeout`, an editor, `tail -f` on a log)."""
+    the path (a shell, `timeout`, an editor, `tail -f` on a log).
+    """
     import psutil
     prefix = os.path.dirname(venv_bin()) + os.sep
     me = psutil.Process()

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """MariaDB and RabbitMQ: private instances on loopback ports, or existing ones.
 
 Private MariaDB servers are started from a template data directory made once
@@ -75,7 +87,8 @@ def _mariadb_version():
 
 def socket_user():
     """The MariaDB account of this OS user: it logs in through the server's
-    unix socket only (``unix_socket`` authentication), never over TCP."""
+    unix socket only (``unix_socket`` authentication), never over TCP.
+    """
     import pwd
     return pwd.getpwuid(os.getuid()).pw_name
 
@@ -115,7 +128,8 @@ def mariadb_template(log):
 class MariaDB:
     """One private mariadbd on 127.0.0.1:<port>: over TCP only the
     deployment's password accounts; administration through its unix socket
-    inside the workdir (``unix_socket`` authentication)."""
+    inside the workdir (``unix_socket`` authentication).
+    """
 
     def __init__(self, name, port, workdir):
         self.name = name
@@ -225,7 +239,8 @@ def rabbit_password_hash(password):
 
 def rabbit_definitions(users, vhosts):
     """RabbitMQ definitions: users {name: (password, tags)} with full
-    permissions on every vhost."""
+    permissions on every vhost.
+    """
     return {
         'users': [{'name': u, 'password_hash': rabbit_password_hash(p),
                    'hashing_algorithm': 'rabbit_password_hashing_sha256',
@@ -345,7 +360,8 @@ class RabbitNode:
     def _only_our_users(self, admin):
         """No account but the ones in our definitions (no ``guest``: a
         node that imports definitions at boot should not create it, and if
-        a version does, it goes here)."""
+        a version does, it goes here).
+        """
         r = requests.get(self.management_url + '/api/users', auth=admin,
                          timeout=10)
         r.raise_for_status()

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Register service users, roles, services and endpoints in keystone
 (REST through a keystoneauth1 session)."""
 
@@ -10,7 +22,8 @@ from cellv2_conformance.deploy.process import DeployError
 class Keystone:
     """Admin access to keystone's v3 API: ``req`` with an expected status,
     ``find`` and ``ensure`` (create unless a resource of that name
-    exists)."""
+    exists).
+    """
 
     def __init__(self, auth_url, username, password, project='admin'):
         self.auth_url = auth_url
@@ -28,13 +41,15 @@ class Keystone:
     @property
     def token(self):
         """The current admin token (renewed by keystoneauth1 when it
-        expires)."""
+        expires).
+        """
         return self.session.get_token()
 
     def req(self, method, path, expect=(200, 201, 204), secret=False,
             **kw):
         """``secret``: the body carries a password; keystoneauth1 must not
-        log it (it logs request bodies at debug level)."""
+        log it (it logs request bodies at debug level).
+        """
         url = path if path.startswith('http') else self.auth_url + path
         r = self.session.request(url, method, raise_exc=False, log=not secret,
                                  **kw)

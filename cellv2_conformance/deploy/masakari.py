@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Masakari (instance HA) as a service of the local cloud.
 
 Everything Masakari needs lives here so the service ports as one unit:
@@ -19,8 +31,8 @@ import sys
 import time
 
 from cellv2_conformance.deploy import process
-from cellv2_conformance.deploy import render
 from cellv2_conformance.deploy.process import DeployError
+from cellv2_conformance.deploy import render
 
 USER = 'masakari'
 DATABASES = ('masakari', 'masakari_taskflow')
@@ -60,7 +72,8 @@ def catalog(layout):
 
 def program(bin_dir, name):
     """A console script of the venv, else the one on PATH (an experiment
-    with masakari installed with ``pip --target`` next to the venv)."""
+    with masakari installed with ``pip --target`` next to the venv).
+    """
     path = os.path.join(bin_dir, name)
     if os.access(path, os.X_OK):
         return path
@@ -103,7 +116,8 @@ def preflight(bin_dir):
 def config(layout, auth, authtoken, log):
     """masakari.conf for the API and the engine (they share it).
 
-    ``auth``/``authtoken``/``log`` are configs' section builders."""
+    ``auth``/``authtoken``/``log`` are configs' section builders.
+    """
     c = render.new()
     d = dict(log(layout, 'masakari-api'), **{
         'transport_url': layout.transports[VHOST],
@@ -165,7 +179,8 @@ def nova_settings():
 
 def blazar_settings():
     """Blazar's polling monitor: a down or disabled reservable host is
-    marked unreservable and its reservations healed."""
+    marked unreservable and its reservations healed.
+    """
     return {'physical:host': {'enable_polling_monitor': True,
                               'polling_interval': BLAZAR_POLLING_INTERVAL,
                               # minutes; reservations starting within an
@@ -220,7 +235,8 @@ def step_engine(d):
 
 def step_ready(d):
     """The API answers an authenticated request, which validates the token
-    and reaches the database; the engine has consumed its RPC topic."""
+    and reaches the database; the engine has consumed its RPC topic.
+    """
     conf = conf_path(d)
     deadline = time.monotonic() + 90
     last = 'no answer'

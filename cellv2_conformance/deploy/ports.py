@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Loopback port plan for one deployment.
 
 A deployment uses one block of 100 ports.  With ``base_port: auto`` the first
@@ -118,7 +130,8 @@ def release(workdir):
 def allocate(scenario, workdir=None):
     """Ports for a deployment.  Blocks are registered (under a lock) in the
     harness cache so that deployments started at the same moment on one
-    machine never pick the same block."""
+    machine never pick the same block.
+    """
     names = plan(scenario)
     if scenario.base_port != 'auto':
         base = scenario.base_port

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The deployment directory: ours only if we created it.
 
 ``claim`` takes a directory for a deployment: a new one (created 0700), an
@@ -110,7 +122,8 @@ def record_entries(workdir):
 
 def remove(workdir):
     """Delete what the deployment made; the directory itself only if we
-    created it and nothing else is left.  Returns the entries kept."""
+    created it and nothing else is left.  Returns the entries kept.
+    """
     if not os.path.isdir(workdir):
         return []
     marker = read_marker(workdir)

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Fault injection that always heals.
 
 A fault acts on a target named from the cells inventory (``cell(cell2).db``,
@@ -350,7 +362,8 @@ def list_faults(workdir):
 
 def attention(record):
     """Why an open fault needs a person, or None: its heal keeps failing,
-    or nobody is left to heal it (watchdog and injecting process gone)."""
+    or nobody is left to heal it (watchdog and injecting process gone).
+    """
     if record.get('status') not in journal_mod.OPEN:
         return None
     if record.get('watchdog_gave_up_at'):

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """A compute host failure: target ``cell(<cell>).host(<host>)``.
 
 Actions:
@@ -48,7 +60,8 @@ FINAL_WAIT = 90         # heal waits this long for a running recovery
 
 def host_failure_payload():
     """The payload masakari-monitors' host monitor sends for a host whose
-    power-off was confirmed."""
+    power-off was confirmed.
+    """
     return {'event': 'STOPPED', 'host_status': 'NORMAL',
             'cluster_status': 'OFFLINE'}
 
@@ -60,7 +73,8 @@ def utcnow_iso():
 
 class Api:
     """Admin REST calls to nova and Masakari with the inventory's
-    credentials (keystoneauth1 session; endpoints from the catalog)."""
+    credentials (keystoneauth1 session; endpoints from the catalog).
+    """
 
     def __init__(self, inv):
         auth = inv.data.get('auth') or {}
@@ -113,7 +127,8 @@ class Api:
     # masakari -----------------------------------------------------------
     def masakari_host(self, host):
         """(segment uuid, host record) of ``host`` in any segment, or
-        (None, None)."""
+        (None, None).
+        """
         for seg in self.call('instance-ha', 'GET', '/segments')['segments']:
             hosts = self.call('instance-ha', 'GET', '/segments/%s/hosts' %
                               seg['uuid'], expect=(200, 404)).get(
@@ -235,7 +250,8 @@ class HostFailureExecutor(targets.ProcessExecutor):
         """(segment, host) of this host in Masakari; (None, None) when it
         is in no segment or the cloud has no Masakari (``down`` needs
         none; a notification sent by someone else still put the host on
-        maintenance)."""
+        maintenance).
+        """
         try:
             return self.api.masakari_host(self.host)
         except FaultError:

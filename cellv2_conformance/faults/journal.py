@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The fault journal: ``<workdir>/faults.jsonl`` (``faults_journal``).
 
 Append-only JSON lines; every line is the full record of one fault at one
@@ -56,7 +68,8 @@ class Journal:
 
     def locked(self):
         """The exclusive lock over the journal (and the deployment's
-        state); nests within one thread."""
+        state); nests within one thread.
+        """
         if not os.path.isdir(os.path.dirname(self.path)):
             raise FileNotFoundError(
                 'no directory %s for the fault journal' %

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Fault targets: names from the inventory, never process-name patterns.
 
 Grammar (``parse``)::
@@ -110,7 +122,8 @@ class Processes:
 
     def cloud_is_down(self):
         """True when the deployment is being or was torn down (nothing
-        left to heal; a heal must not start anything again)."""
+        left to heal; a heal must not start anything again).
+        """
         process = self._process_mod()
         if self.workdir and process.State.exists(self.workdir):
             return self.state().data.get('status') in ('stopping', 'down')
@@ -138,7 +151,8 @@ class Processes:
         """``sig`` to the process group and to every descendant: some
         leave the group (RabbitMQ's erl_child_setup calls setsid, so its
         inet_gethost and disk monitor would keep running under a freeze;
-        seen in the fault soak)."""
+        seen in the fault soak).
+        """
         members = self.members(rec)
         self.signal_group(rec, sig)
         for m in members:
@@ -184,7 +198,8 @@ class Processes:
     def _update_inventory_pid(self, name, pid):
         """The inventory names the pid of every recorded process (checks
         read it, e.g. to match RabbitMQ connections to services): a restart
-        keeps it true.  Only for the inventory a deployment wrote."""
+        keeps it true.  Only for the inventory a deployment wrote.
+        """
         path = self.inv.path
         if not path or self.inv.data.get('source') != \
                 'cellv2-conformance deploy':
@@ -213,7 +228,8 @@ class Processes:
 def deployed_by_us(inv):
     """True when ``inv`` is the inventory `cellv2-conformance deploy` wrote
     for its workdir (its state.json names this very file), so every target
-    in it is something this harness started."""
+    in it is something this harness started.
+    """
     from cellv2_conformance.deploy import process
     workdir = inv.workdir
     if not inv.path or not isinstance(workdir, str) or \
@@ -241,7 +257,8 @@ class Executor:
     def resources(self):
         """Canonical identity of what the fault acts on: two targets that
         name the same thing (``service(mariadb-cell2)`` and
-        ``cell(cell2).db``) share it, so they are never open at once."""
+        ``cell(cell2).db``) share it, so they are never open at once.
+        """
         return ('target:%s' % self.target,)
 
     def check_action(self, action):
@@ -268,7 +285,8 @@ class Executor:
 class ProcessExecutor(Executor):
     """A recorded service process: ``freeze`` (SIGSTOP of its process
     group and every descendant, healed by SIGCONT) or ``stop`` (SIGTERM,
-    healed by a restart with the recorded argv/env)."""
+    healed by a restart with the recorded argv/env).
+    """
     actions = ('freeze', 'stop')
     kind = 'process'
 
@@ -418,7 +436,8 @@ def _select_1(url, timeout=2):
 class DatabaseExecutor(ProcessExecutor):
     """The cell's dedicated database server: ``stop`` (clients get
     connection refused at once) or ``freeze`` (SIGSTOP: TCP still accepted,
-    no answer; bounded only by the clients' read timeouts)."""
+    no answer; bounded only by the clients' read timeouts).
+    """
     kind = 'db'
 
     def __init__(self, inv, target, cell):
@@ -463,7 +482,8 @@ class VhostExecutor(Executor):
     """The cell's RabbitMQ vhost: ``revoke`` deletes the cell user's
     permissions on the vhost and closes that user's connections to it (so
     conductor and computes cannot reconnect); heal puts the recorded
-    permissions back."""
+    permissions back.
+    """
     actions = ('revoke',)
     kind = 'mq'
 
@@ -729,8 +749,8 @@ class CellMappingExecutor(Executor):
             raise FaultError('cell %s not disabled in cell_mappings' %
                              self.cell.name)
         return ['cell_mappings: %s disabled=%s' % (
-                    self.cell.name, m['disabled']),
-                self._wait_reloaded(record, timeout)]
+            self.cell.name, m['disabled']),
+            self._wait_reloaded(record, timeout)]
 
     def heal(self, action, record):
         if self._mapping()['disabled']:
@@ -809,7 +829,8 @@ def available(inv):
 def known_actions():
     """Every action some executor implements, sorted (the CLI offers these
     as ``fault inject --action`` choices; the target still checks that it
-    supports the one given)."""
+    supports the one given).
+    """
     from cellv2_conformance.faults import host_failure
     found = set()
     todo = [Executor]

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """A report directory: gather a run's raw files (redacted) and derive the
 documents from them.
 
@@ -45,7 +57,8 @@ COPIES = ('tempest.log', 'tempest-stderr.log', 'timings.jsonl',
 
 def copy_redacted(src, dst, offset=0):
     """Copy text file ``src`` (from byte ``offset``) to ``dst`` with every
-    line redacted.  Returns True when something was copied."""
+    line redacted.  Returns True when something was copied.
+    """
     try:
         with open(src, 'rb') as f:
             f.seek(offset)
@@ -61,7 +74,8 @@ def copy_redacted(src, dst, offset=0):
 
 class _RedactingStream(testtools.StreamResult):
     """Re-emit a subunit v2 stream with every text attachment (tracebacks,
-    captured logs, stray output) and test id redacted."""
+    captured logs, stray output) and test id redacted.
+    """
 
     def __init__(self, out):
         super().__init__()
@@ -83,7 +97,8 @@ class _RedactingStream(testtools.StreamResult):
 def redact_stream(src, dst):
     """Copy subunit v2 stream ``src`` to ``dst`` with secrets masked (the
     packets are re-encoded: bytes cannot be replaced in place, every packet
-    carries a CRC)."""
+    carries a CRC).
+    """
     with open(src, 'rb') as fin, open(dst, 'wb') as fout:
         sink = _RedactingStream(subunit.StreamResultToBytes(fout))
         sink.startTestRun()
@@ -138,7 +153,8 @@ def build(report_dir, started, finished, mode, scenario=None,
           regex=None):
     """The run document from the raw files in ``report_dir``.  The
     topology comes from ``inventory`` (a live run) or is given as already
-    built (regeneration from an old run.json)."""
+    built (regeneration from an old run.json).
+    """
     path = os.path.join(report_dir, SUBUNIT)
     results = results_mod.parse_file(path) if os.path.exists(path) else []
     services = (inventory.services if inventory is not None
@@ -161,7 +177,8 @@ def build(report_dir, started, finished, mode, scenario=None,
 
 def _with_consistency(doc, report_dir):
     """The audit's records (consistency.json), when the run audited;
-    an ``audit`` run's verdict is the audit's."""
+    an ``audit`` run's verdict is the audit's.
+    """
     cons = load_json(os.path.join(report_dir, consistency.FILE))
     if cons is None:
         return
@@ -192,7 +209,8 @@ def render(report_dir, doc):
 
 def regenerate(report_dir):
     """Rebuild every derived file of a report directory from its raw files,
-    keeping the original run's times, environment, harness and error."""
+    keeping the original run's times, environment, harness and error.
+    """
     old = document.load(os.path.join(report_dir, RUN_JSON))
     env = old.get('environment') or {}
     doc = build(report_dir, aggregate.parse_time(old.get('started_at')),

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """``compare.html`` (self-contained, same look as report.html: inline CSS,
 no JavaScript, nothing fetched) and ``compare.md`` of a comparison made by
 :mod:`cellv2_conformance.report.compare`."""
@@ -308,7 +320,8 @@ def render_markdown(result, max_items=15):
 
 def write(output_dir, result):
     """compare.html, compare.md and compare.json in ``output_dir``;
-    returns their paths."""
+    returns their paths.
+    """
     paths = {}
     for name, text in (('compare.html', render_html(result)),
                        ('compare.md', render_markdown(result)),

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The run document (``run.json``): one versioned, diffable JSON summary of
 a run, from which JUnit, HTML and Markdown are derived.
 
@@ -53,7 +65,8 @@ def iso(dt):
 
 def endpoint(url):
     """``mysql+pymysql://u:pw@h:3306/db?x=1`` -> ``mysql+pymysql://h:3306/db``
-    (no user, password or query)."""
+    (no user, password or query).
+    """
     if not url:
         return None
     try:
@@ -67,7 +80,8 @@ def endpoint(url):
 
 def topology(inv):
     """Cells, hosts, DB/MQ endpoints and service ports of an inventory,
-    without credentials."""
+    without credentials.
+    """
     if inv is None:
         return None
     cells = []
@@ -130,7 +144,8 @@ FINDING_KEYS = ('id', 'outcome', 'summary', 'reference', 'cell', 'test_id',
 
 def findings(results):
     """Every finding a check judged, from the attachments its subunit
-    result carries (``outcome``: ``reproduced`` or ``not_reproduced``)."""
+    result carries (``outcome``: ``reproduced`` or ``not_reproduced``).
+    """
     out = []
     for r in results:
         for f in r.get('findings') or []:
@@ -146,7 +161,8 @@ def _not_run_by_class_setup(not_run, results):
     """Split the never-reported tests ``not_run`` into those of a class
     whose setUpClass skipped (skip records), whose setUpClass failed
     (``not_run`` records naming the class and its cause; the fixture's own
-    failed record is the one failure) and the lost ones."""
+    failed record is the one failure) and the lost ones.
+    """
     fixtures = {}
     for r in results:
         if r.get('fixture') and r['name'] == 'setUpClass' and \
@@ -187,7 +203,8 @@ def _cells_by_test_id(samples):
 def _sample_cells(by_id, result):
     """Cells named by the timing samples of ``result``: its own samples
     (``test_id`` = full id or id without ``[attrs]``) first, else the
-    class-level ones (``test_id`` = class name, e.g. from setUpClass)."""
+    class-level ones (``test_id`` = class name, e.g. from setUpClass).
+    """
     rid = result['id']
     own = by_id.get(rid, set()) | by_id.get(rid.split('[', 1)[0], set())
     if own:
@@ -205,7 +222,8 @@ def build(results, started_at, finished_at, mode='run', scenario=None,
     """Assemble the run document from parsed inputs (all optional but the
     results list).  ``selected`` is the list of test ids tempest selected
     before the run: those never reported are failures (a dead worker must
-    not look like a shorter suite) unless the run was interrupted."""
+    not look like a shorter suite) unless the run was interrupted.
+    """
     timing_samples = timing_samples or []
     not_run = []
     if selected is not None:

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The self-contained HTML report: one file, inline CSS and SVG, no
 JavaScript and nothing fetched from the network (it must open offline and
 in Zuul's log viewer).
@@ -20,7 +32,8 @@ fmt_s = svg.fmt_s
 
 def esc(s):
     """Redact, then escape: every string reaches the page through here
-    (redacting the finished page instead could swallow markup)."""
+    (redacting the finished page instead could swallow markup).
+    """
     return svg.esc(redact.text(s))
 
 
@@ -395,21 +408,22 @@ class Page:
         for n, w in enumerate(faults, 1):
             ops = (fw.get('operations') or {}).get(w['id']) or {}
             reqs = (fw.get('requests') or {}).get(w['id']) or {}
-            rows.append(['<b>F%d</b> <span class="muted">%s</span>' % (
-                n, esc(w['id'])), esc(w.get('target') or '-'),
-                         esc(w.get('action') or w.get('kind') or '-'),
-                         esc(w.get('status') or '-') + (
-                             ' <b>(never healed)</b>' if w.get('open')
-                             else ''),
-                         esc(_clock(w['start'])), esc(_clock(w.get('end'))),
-                         esc(fmt_s(w.get('duration_s'))),
-                         esc(fmt_s(w.get('recovery_s'))),
-                         esc('%s / %s (n=%s)' % (
-                             fmt_s(reqs.get('p50')), fmt_s(reqs.get('p95')),
-                             reqs.get('count', 0))),
-                         esc('%s / %s (n=%s)' % (
-                             fmt_s(ops.get('p50')), fmt_s(ops.get('p95')),
-                             ops.get('count', 0)))])
+            label = '<b>F%d</b> <span class="muted">%s</span>' % (
+                n, esc(w['id']))
+            never = ' <b>(never healed)</b>' if w.get('open') else ''
+            rows.append([
+                label, esc(w.get('target') or '-'),
+                esc(w.get('action') or w.get('kind') or '-'),
+                esc(w.get('status') or '-') + never,
+                esc(_clock(w['start'])), esc(_clock(w.get('end'))),
+                esc(fmt_s(w.get('duration_s'))),
+                esc(fmt_s(w.get('recovery_s'))),
+                esc('%s / %s (n=%s)' % (
+                    fmt_s(reqs.get('p50')), fmt_s(reqs.get('p95')),
+                    reqs.get('count', 0))),
+                esc('%s / %s (n=%s)' % (
+                    fmt_s(ops.get('p50')), fmt_s(ops.get('p95')),
+                    ops.get('count', 0)))])
         base_r = (fw.get('requests') or {}).get('baseline') or {}
         base_o = (fw.get('operations') or {}).get('baseline') or {}
         rows.append(['<i>baseline (outside all windows)</i>', '', '', '', '',

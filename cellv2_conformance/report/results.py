@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Per-test results from a subunit v2 stream (what ``tempest run --subunit``
 writes).
 
@@ -44,7 +56,8 @@ NOT_RUN = 'not_run'
 
 def failed(rec):
     """Whether a record fails the run: a failure, an unexpected success,
-    or a finding no longer reproduced under strict_findings."""
+    or a finding no longer reproduced under strict_findings.
+    """
     return rec['status'] in FAILED or (
         rec['status'] == NOT_REPRODUCED and bool(rec.get('strict')))
 
@@ -71,7 +84,8 @@ def split_id(test_id):
 
 def text_of(content):
     """The text of a testtools Content object (its chunks may be bytes or
-    memoryviews)."""
+    memoryviews).
+    """
     try:
         return ''.join(c if isinstance(c, str) else bytes(c).decode(
             'utf-8', 'replace') for c in content.iter_bytes())
@@ -94,7 +108,8 @@ _HEADLINE = re.compile(
 
 def headline(text):
     """The line of a traceback that says what went wrong: the last
-    ``SomeError: ...`` line, else the last line."""
+    ``SomeError: ...`` line, else the last line.
+    """
     lines = [ln.strip() for ln in (text or '').splitlines() if ln.strip()]
     for ln in reversed(lines):
         if _HEADLINE.match(ln):
@@ -202,7 +217,8 @@ def not_reported(test_id):
 
 def parse_bytes(data):
     """Test records of a subunit v2 byte string, in stream order.  Bytes
-    that are not subunit (stray prints) are ignored."""
+    that are not subunit (stray prints) are ignored.
+    """
     out = []
     source = io.BytesIO(data)
     case = subunit.ByteStreamToStreamResult(source, non_subunit_name='stdout')
@@ -234,7 +250,8 @@ def verdict(results):
     """'pass' when nothing failed (skips, known findings, findings no
     longer reproduced without strict_findings and tests not run because
     of a failed class setup, which is itself a failure, are not),
-    'fail' otherwise, 'empty' when no test ran."""
+    'fail' otherwise, 'empty' when no test ran.
+    """
     if not results:
         return 'empty'
     if any(failed(r) for r in results):

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Hand-written inline SVG charts for the self-contained HTML report: a
 Gantt timeline, horizontal box plots and a histogram.  No JavaScript, no
 external resources; every label is escaped.  Tooltips are SVG ``<title>``
@@ -83,7 +95,8 @@ def gantt(lanes, t_max, shaded=(), width=1100, lane_height=18,
           label_width=170, bar_min=1.5):
     """``lanes`` = ``[(label, [(start_s, end_s, colour, tooltip), ...])]``
     with times in seconds from the origin; ``shaded`` =
-    ``[(start_s, end_s, label)]`` drawn behind the bars (fault windows)."""
+    ``[(start_s, end_s, label)]`` drawn behind the bars (fault windows).
+    """
     t_max = max(t_max or 0, 1e-3)
     plot_w = width - label_width - 10
     top = 18 if shaded else 4
@@ -138,7 +151,8 @@ def boxplots(groups, width=1100, row_height=22, label_width=330,
              unit='s'):
     """Horizontal box plots: ``groups`` = ``[(label, [seconds, ...])]``.
     Box = p25..p75, line = median, whiskers p5..p95, dots min/max; log
-    scale when the values span more than two decades."""
+    scale when the values span more than two decades.
+    """
     groups = [(lbl, [v for v in vals if v is not None and v >= 0])
               for lbl, vals in groups]
     groups = [(lbl, vals) for lbl, vals in groups if vals]
@@ -267,7 +281,8 @@ def histogram(values, width=540, height=190, bins=30, colour='#1e88e5',
 def scatter(series, t_max, shaded=(), width=1100, height=220,
             label_width=170):
     """Latency over time: ``series`` = ``[(name, colour, [(t_s, secs)])]``
-    on a log y axis, with ``shaded`` windows as in :func:`gantt`."""
+    on a log y axis, with ``shaded`` windows as in :func:`gantt`.
+    """
     pts = [p for _, _, ps in series for p in ps if p[1] and p[1] > 0]
     if not pts:
         return ''
@@ -317,7 +332,8 @@ def scatter(series, t_max, shaded=(), width=1100, height=220,
 
 def heat(value, vmin, vmax):
     """Background colour for a heat-map cell: green (fast) to red (slow),
-    on a log scale."""
+    on a log scale.
+    """
     if value is None or vmax is None or vmin is None:
         return '#fafafa'
     if vmax <= vmin:

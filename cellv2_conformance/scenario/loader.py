@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Load and validate scenario YAML; errors name file, line and field."""
 
 import copy
@@ -208,7 +220,8 @@ def load(name_or_path):
 def _explain(err):
     """Turn a jsonschema error into words a user can act on: the
     scenario's own wordings, the rest as every document says it
-    (:func:`documents.explain`)."""
+    (:func:`documents.explain`).
+    """
     v = err.validator
     if v == 'required':
         return err.message

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Small base classes and mixins for the Cells v2 checks.
 
 ``CellsBaseTest`` loads the cells inventory and the admin clients; the
@@ -17,9 +29,9 @@ from tempest import test
 
 from cellv2_conformance.common import crosscheck
 from cellv2_conformance.common import servers
-from cellv2_conformance import inventory
 from cellv2_conformance.inspect import db as inspect_db
 from cellv2_conformance.inspect import mq as inspect_mq
+from cellv2_conformance import inventory
 from cellv2_conformance.timing import recorder
 
 CONF = config.CONF
@@ -90,7 +102,8 @@ class CellsBaseTest(test.BaseTestCase):
     @classmethod
     def blazar_hosts(cls):
         """Hypervisors enrolled in Blazar, from Blazar's os-hosts API (the
-        evidence; a discovered inventory does not know them)."""
+        evidence; a discovered inventory does not know them).
+        """
         if not CONF.service_available.blazar:
             return []
         try:
@@ -115,7 +128,8 @@ class CellsBaseTest(test.BaseTestCase):
     def usable_hosts(cls):
         """Inventory hosts that can take ordinary servers, by evidence:
         not in Blazar (os-hosts, free pool aggregate), nova-compute
-        enabled and up.  Asked once per class."""
+        enabled and up.  Asked once per class.
+        """
         if cls._usable is None:
             services = cls.os_admin.services_client.list_services(
                 binary='nova-compute')['services']
@@ -226,7 +240,8 @@ class DatabaseMixin:
     @classmethod
     def cells_holding(cls, uuid):
         """Names of the cells (cell0 included) whose DB has a live
-        ``instances`` row for ``uuid``."""
+        ``instances`` row for ``uuid``.
+        """
         return sorted(name for name, url in cls.cell_dbs().items()
                       if cls.sql(url, 'SELECT id FROM instances WHERE '
                                  'uuid = %s AND deleted = 0', (uuid,)))

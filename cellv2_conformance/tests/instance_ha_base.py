@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Base of the Masakari (instance HA) checks: gate, clients, segments and
 hosts with cleanups, and the notification waiter."""
 
@@ -16,7 +28,8 @@ HA_KEY = 'HA_Enabled'        # [host_failure] ha_enabled_instance_metadata_key
 
 class InstanceHABase(base.CellsBaseTest):
     """Skips unless ``[service_available] masakari``; admin clients of
-    Masakari (segments, hosts, notifications) and nova."""
+    Masakari (segments, hosts, notifications) and nova.
+    """
 
     credentials = ['admin']
 
@@ -52,7 +65,8 @@ class InstanceHABase(base.CellsBaseTest):
     @classmethod
     def add_host(cls, segment, name, cleanup=None, **extra):
         """Add nova-compute host ``name`` to ``segment`` (deleted again
-        by the cleanup: a host name is unique across all segments)."""
+        by the cleanup: a host name is unique across all segments).
+        """
         host = cls.ha_hosts_client.create_host(
             segment['uuid'], name=name, type='COMPUTE',
             control_attributes='SSH', **extra)['host']
@@ -66,7 +80,8 @@ class InstanceHABase(base.CellsBaseTest):
     def wait_notification(cls, uuid, goal=schemas.FINAL_STATUSES,
                           timeout=None):
         """Wait until notification ``uuid`` has a status in ``goal``;
-        returns (notification, transitions)."""
+        returns (notification, transitions).
+        """
         seen = {}
 
         def fetch():

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Small base for the reservation (Blazar) checks.
 
 Clients: ``self.leases`` (primary project), ``self.admin_leases``,
@@ -83,7 +95,8 @@ def create_or_find(client, **body):
 
 def status_of(call, *args, **kwargs):
     """HTTP status of ``call``: the success code, or the refusal's code
-    with its error message (a :class:`findings.Status`, compares as int)."""
+    with its error message (a :class:`findings.Status`, compares as int).
+    """
     try:
         return findings.Status(call(*args, **kwargs).response.status)
     except lib_exc.RestClientException as e:
@@ -237,7 +250,8 @@ class ReservationBase(test.BaseTestCase):
              group=None, wait=True, class_cleanup=False):
         """Boot a network-less server; cleanup deletes it and waits
         (at the end of the class with ``class_cleanup``: for servers that
-        must live until their lease ends)."""
+        must live until their lease ends).
+        """
         clients = clients or self.os_primary
         kwargs = {'name': naming.rand_name('rsv-server'),
                   'imageRef': CONF.compute.image_ref,

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Aggregate the checks' timing samples per operation, per cell and per
 fault window.
 
@@ -28,7 +40,8 @@ _END_EVENTS = ('clear', 'cleared', 'heal', 'healed', 'end', 'ended',
 
 def read_jsonl(path):
     """Records of a JSON-lines file; unreadable lines are counted, not
-    fatal (a test killed mid-write leaves half a line)."""
+    fatal (a test killed mid-write leaves half a line).
+    """
     out, bad = [], 0
     try:
         with open(path, encoding='utf-8', errors='replace') as f:
@@ -90,7 +103,8 @@ def operations(samples):
 def fault_windows(events, run_end=None):
     """Fold journal events into windows ``{id, start, end, target, action,
     events}`` sorted by start (``end`` None when never cleared and no
-    ``run_end`` given)."""
+    ``run_end`` given).
+    """
     windows = {}
     order = []
     for i, ev in enumerate(events):
@@ -153,7 +167,8 @@ def fault_windows(events, run_end=None):
 def by_fault_window(samples, windows, at=lambda s: s.get('at'),
                     value=lambda s: s.get('seconds')):
     """Summaries of samples inside each window and of those outside all
-    windows (the baseline), keyed by window id and ``'baseline'``."""
+    windows (the baseline), keyed by window id and ``'baseline'``.
+    """
     spans = [(w['id'], parse_time(w['start']), parse_time(w['end']))
              for w in windows]
     buckets = {w['id']: [] for w in windows}

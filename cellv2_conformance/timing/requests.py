@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Per-request latency from tempest's own log.
 
 tempest.lib's REST client logs one INFO line per request::
@@ -48,7 +60,8 @@ _PATH_HINTS = (
 
 def normalise_path(url):
     """``http://h:1/v2.1/servers/<uuid>/action?x=1`` ->
-    ``/v2.1/servers/{id}/action?x``."""
+    ``/v2.1/servers/{id}/action?x``.
+    """
     parts = urllib.parse.urlsplit(url)
     segs = []
     for seg in parts.path.split('/'):
@@ -172,7 +185,8 @@ def parse_file(path, services=None):
 
 def aggregate(records):
     """Latency summaries per ``METHOD path``, per service, per status class
-    and overall.  Records without a duration are counted but not timed."""
+    and overall.  Records without a duration are counted but not timed.
+    """
     timed = [r for r in records if r.get('seconds') is not None]
     per_request = {}
     for key, summ in stats.group(

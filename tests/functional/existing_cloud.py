@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Treat a locally deployed cloud as one we did not build.
 
 What an operator of an existing cloud does before `validate`, done by hand
@@ -48,7 +60,8 @@ CREDS = re.compile(r"'project_id': '([0-9a-f]{32})', 'project_name': "
 
 def dynamic_credentials(tempest_log, name_pattern):
     """Project and user ids of the dynamic credentials whose project name
-    is ours (tempest logs each set it acquires)."""
+    is ours (tempest logs each set it acquires).
+    """
     ids = set()
     with open(tempest_log, errors='replace') as f:
         for line in f:
@@ -60,7 +73,8 @@ def dynamic_credentials(tempest_log, name_pattern):
 
 def sockets(workdir):
     """{server name: unix socket} of the cloud's database servers (the
-    DBA's root access)."""
+    DBA's root access).
+    """
     return {os.path.basename(os.path.dirname(p)): p for p in sorted(
         glob.glob(os.path.join(workdir, 'mariadb', '*', 'mysqld.sock')))}
 
@@ -72,7 +86,8 @@ def _root(sock, db=None):
 
 def create_readonly_account(workdir):
     """A SELECT-only account on every nova database; returns its
-    password."""
+    password.
+    """
     password = secrets.token_urlsafe(18)
     for sock in sockets(workdir).values():
         with _root(sock) as conn, conn.cursor() as cur:
@@ -98,7 +113,8 @@ def _swap_user(url, user, password):
 
 def complete_inventory(path, password):
     """The operator's hand edit: read-only URLs for the API, cell0 and
-    every cell (nothing else is added)."""
+    every cell (nothing else is added).
+    """
     with open(path) as f:
         inv = yaml.safe_load(f)
     for part in [inv['api'], inv['cell0']] + inv['cells']:
@@ -113,7 +129,8 @@ def complete_inventory(path, password):
 
 def operator_tempest_conf(template, path, inventory, enrol_host):
     """The cloud's endpoints and admin from ``template``; the [cellv2]
-    section an operator of a staging cloud writes."""
+    section an operator of a staging cloud writes.
+    """
     cp = configparser.ConfigParser(interpolation=None, strict=False,
                                    default_section='\x00none')
     cp.read(template)
@@ -240,7 +257,8 @@ def diff(before, after, prefix, seeds=()):
 def _drop_recreated(changes):
     """Rows deleted and added again with the same content (all but the
     surrogate id and timestamps), or changed only in created_at, are the
-    same state: not a change."""
+    same state: not a change.
+    """
     def content(row):
         return tuple(sorted((k, v) for k, v in row.items()
                             if k not in IDENTITY and k != '_changed'))

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The consistency audit on ONE deployed multi-cell cloud with servers in
 both cells and an active lease:
 
@@ -43,7 +55,8 @@ FROZEN_PREFIXES = ('nova-', 'blazar-', 'neutron')
 class Seed:
     """One inconsistency made by SQL: statements to make and to undo it,
     the rows it touches (read back equal after undo) and the record the
-    audit must report."""
+    audit must report.
+    """
 
     def __init__(self, name, family, obj, cell, do, undo, watch):
         self.name, self.family, self.obj, self.cell = name, family, obj, cell
@@ -317,7 +330,8 @@ class TestConsistencyAudit(base.FunctionalTest):
 
     def _frozen(self):
         """Processes of the cloud's writers (nova, blazar, neutron) with
-        their children: stopped while checksums and the audit run."""
+        their children: stopped while checksums and the audit run.
+        """
         procs = []
         for name, rec in self.state['processes'].items():
             if not name.startswith(FROZEN_PREFIXES):
@@ -553,7 +567,8 @@ class TestConsistencyAudit(base.FunctionalTest):
 
     def _seeded(self, seeds):
         """Apply ``seeds``; return a callable that reverts them and checks
-        the touched rows are back."""
+        the touched rows are back.
+        """
         before = self._watched(seeds)
         self._apply(seeds, 'do')
         done = []
@@ -578,8 +593,8 @@ class TestConsistencyAudit(base.FunctionalTest):
                                     with_status=seed.family == 'nova-status')
             finally:
                 revert()
-            hits = [r for r in result.records if r.family == seed.family
-                    and r.obj == seed.obj and r.cell == seed.cell]
+            hits = [r for r in result.records if r.family == seed.family and
+                    r.obj == seed.obj and r.cell == seed.cell]
             if not hits:
                 missed.append('%s: wanted %s %s in cell %r; got:\n%s' % (
                     seed.name, seed.family, seed.obj, seed.cell,

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """cellv2-conformance installed in one tempest next to blazar-tempest-plugin
 (normal in a gate that tests Blazar): both plugins load, both register
 their options (they share ``[service_available] blazar``), our checks are
@@ -29,7 +41,8 @@ CHECKS = (r'cellv2_conformance\.tests\.(api\.test_reservation_negative\.'
 
 def install_blazar_tempest_plugin():
     """The directory holding blazar-tempest-plugin (cached by the hash of
-    the pins file; installed atomically)."""
+    the pins file; installed atomically).
+    """
     with open(PINS, 'rb') as f:
         digest = hashlib.sha256(f.read()).hexdigest()[:12]
     cache = os.path.join(os.path.expanduser('~'), '.cache',
@@ -72,8 +85,9 @@ class TestBlazarTempestPluginCoexistence(base.FunctionalTest):
         return p
 
     def _cli(self, *args):
-        return self._run([sys.executable, '-m', 'cellv2_conformance.cmd.main']
-                         + list(args))
+        return self._run(
+            [sys.executable, '-m', 'cellv2_conformance.cmd.main'] +
+            list(args))
 
     def test_both_plugins_beside_each_other(self):
         # 1. both plugins are loaded by tempest

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """`report --compare` on the two real report directories kept as the docs'
 example, through the real command line, its HTML rendered by a real
 headless browser (Debian's chromium; tools/bootstrap.sh installs it)."""
@@ -21,7 +33,8 @@ REGRESSED_RED = (0xc6, 0x28, 0x28)     # .banner.fail in report/html.py CSS
 
 def read_png(path):
     """(width, height, rows of (r, g, b)) of an 8-bit, non-interlaced RGB or
-    RGBA PNG (what chromium writes), decoded with the standard library."""
+    RGBA PNG (what chromium writes), decoded with the standard library.
+    """
     with open(path, 'rb') as f:
         data = f.read()
     if data[:8] != b'\x89PNG\r\n\x1a\n':

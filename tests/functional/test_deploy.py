@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Really deploy single-cell and multi-cell clouds and check them from the
 API and from each cell's own database; then `down` and check nothing is
 left.  Slow (about a minute per deployment): run serially."""
@@ -135,7 +147,8 @@ class TestDeployLifecycle(base.FunctionalTest):
         """`validate` treats the deployed cloud as an existing one: from
         its tempest.conf and inventory only.  Bad input (no [cellv2], a
         missing inventory, an unreachable keystone, wrong credentials) gets
-        one clear message, exit 2, and never the password."""
+        one clear message, exit 2, and never the password.
+        """
         conf = os.path.join(wd, 'tempest', 'etc', 'tempest.conf')
         inv_path = os.path.join(wd, 'cells-inventory.yaml')
 
@@ -239,7 +252,8 @@ class TestDeployLifecycle(base.FunctionalTest):
 
 class TestExistingServices(base.FunctionalTest):
     """db/mq backend "existing": the machine's own MariaDB (3306) and
-    RabbitMQ (5672) instead of private ones; `down` removes what it made."""
+    RabbitMQ (5672) instead of private ones; `down` removes what it made.
+    """
 
     def setUp(self):
         super().setUp()
@@ -311,7 +325,8 @@ class TestDeployFailures(base.FunctionalTest):
         """A service that cannot reach its database: the failing step names
         the service, its config file and the end of its log, and everything
         started is stopped.  (With a cached placement schema the failure
-        shows at readiness, without one at `placement-manage db sync`.)"""
+        shows at readiness, without one at `placement-manage db sync`.)
+        """
         wd = self.make_workdir()
         sc = os.path.join(wd, 'broken.yaml')
         with open(sc, 'w') as f:
@@ -343,7 +358,8 @@ class TestKilledDeploy(base.FunctionalTest):
 
     def test_down_after_killed_deploy(self):
         """The deploy command is SIGKILLed half-way: `down` still stops
-        every process it had started, from the state file alone."""
+        every process it had started, from the state file alone.
+        """
         import json
         import signal
         import subprocess

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """An existing cloud, for real: a locally deployed multi-cell cloud treated
 as one we did not build.
 
@@ -201,7 +213,8 @@ class TestExistingCloud(base.FunctionalTest):
     # -- 3 ------------------------------------------------------------------
     def _ours(self):
         """Names of resources carrying our prefix, as the API shows them
-        (the operator's independent look, not the cleanup's)."""
+        (the operator's independent look, not the cleanup's).
+        """
         call = self.cloud.call
         found = [s['name'] for s in call(
             'GET', 'compute', '/servers?all_tenants=1', expect=200)[

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Security and reliability of a real deployment (issue 9), on one small
 cloud shared by the class: no command line of the deployment carries a
 secret (a `ps` scan runs during the deploy), no private server lets anyone
@@ -158,7 +170,8 @@ class TestHardenedDeployment(base.FunctionalTest):
 
     def test_killed_run_leaves_no_secret_in_report_dir(self):
         """kill -9 of `validate` while tempest runs: the report directory
-        holds no file with a secret (the raw streams had no name)."""
+        holds no file with a secret (the raw streams had no name).
+        """
         conf = os.path.join(self.wd, 'tempest', 'etc', 'tempest.conf')
         reports = os.path.join(self.tmp, 'killed-report')
         proc = subprocess.Popen(
@@ -197,7 +210,8 @@ class TestHardenedDeployment(base.FunctionalTest):
 
     def test_zz_down_after_healed_stop_fault_leaves_nothing(self):
         """Runs last: stop a cell database, heal it (a new mariadbd pid),
-        then `down`: the restarted server is stopped too."""
+        then `down`: the restarted server is stopped too.
+        """
         r = base.cli('fault', 'inject', '--workdir', self.wd, '--target',
                      'cell(cell1).db', '--action', 'stop', '--ttl', '300')
         self.assertEqual(0, r.returncode, r.stdout + r.stderr)
@@ -219,7 +233,8 @@ class TestInterruptedDeploy(base.FunctionalTest):
     def test_ctrl_c_aborts_and_tears_down(self):
         """SIGINT while steps run (database syncs, services starting): the
         command tears down and exits 130 without waiting for the running
-        steps; nothing of the deployment is left."""
+        steps; nothing of the deployment is left.
+        """
         import json
         wd = os.path.join(self.make_workdir(), 'cloud')
         self.addCleanup(base.cli, 'down', '--workdir', wd)

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Mutation self-tests of the checks' assertion logic.
 
 Every check family that asserts through :mod:`cellv2_conformance.common.
@@ -24,7 +36,8 @@ def _server(host='cmp1', flavor='c1', status='ACTIVE'):
 class TestResizeOutcome(testtools.TestCase):
     """test_migrations.ResizeWithinCellTest.
     test_failed_resize_keeps_server_active_with_old_flavor: it used to
-    assert nothing when the resize had succeeded."""
+    assert nothing when the resize had succeeded.
+    """
 
     def _resize(self, after, status):
         return crosscheck.resize_outcome(
@@ -71,7 +84,8 @@ class TestResizeOutcome(testtools.TestCase):
 
 class TestMigrationsListed(testtools.TestCase):
     """test_os_migrations_lists_every_cell: an empty cell row set used to
-    be a subset of anything."""
+    be a subset of anything.
+    """
 
     def test_listed(self):
         self.assertEqual([], crosscheck.migrations_listed(
@@ -93,7 +107,8 @@ class TestMigrationsListed(testtools.TestCase):
 
 class TestSharedTransports(testtools.TestCase):
     """test_topology: two cells on one queue, and the known reproduction
-    (a cell's transport_url pointed at the API-level queue)."""
+    (a cell's transport_url pointed at the API-level queue).
+    """
 
     def _cells(self, cell1=CELL1_MQ, cell2=CELL2_MQ):
         return {'cell1': base.mq_address(cell1),
@@ -125,7 +140,8 @@ class TestSharedTransports(testtools.TestCase):
 
 class TestLiveCellDatabases(testtools.TestCase):
     """test_every_cell_database_is_reachable: COUNT(*) always returns a
-    row, so the old check could not fail once connected."""
+    row, so the old check could not fail once connected.
+    """
 
     def test_live(self):
         self.assertEqual([], crosscheck.live_cell_databases(
@@ -145,7 +161,8 @@ class TestLiveCellDatabases(testtools.TestCase):
 class TestHostMappings(testtools.TestCase):
     """test_host_mappings: "mapped exactly once" on a unique column could
     only fail by omission; now mappings, each cell DB's compute nodes and
-    the API's services are compared."""
+    the API's services are compared.
+    """
 
     MAPPINGS = [{'host': 'cmp1', 'cell_name': 'cell1'},
                 {'host': 'cmp2', 'cell_name': 'cell2'}]
@@ -198,7 +215,8 @@ class TestHostMappings(testtools.TestCase):
 
 class TestUntouchedHostQueues(testtools.TestCase):
     """test_mq_isolation: "untouched" used to pass on a broker that
-    reports no message_stats (every counter 0)."""
+    reports no message_stats (every counter 0).
+    """
 
     PREFIXES = ('compute.', 'compute-alt.')
 
@@ -254,7 +272,8 @@ class TestLimit(testtools.TestCase):
 
 class TestHostsACheckMayUse(testtools.TestCase):
     """Cold migration and the lifecycle class: hosts chosen by evidence
-    (the discovered inventory does not know Blazar's free pool)."""
+    (the discovered inventory does not know Blazar's free pool).
+    """
 
     SERVICES = [{'host': h, 'status': 'enabled', 'state': 'up'}
                 for h in ('cmp1', 'cmp2', 'cmp3')] + [

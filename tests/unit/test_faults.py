@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Unit tests of the fault machinery's own logic (no cloud; fakes only for
 the executor, which is the part that touches a cloud)."""
 
@@ -312,7 +324,8 @@ class TestCli(testtools.TestCase):
 
 class TestRestartKeepsInventoryTrue(testtools.TestCase):
     """A fault that restarts a recorded process writes the new pid into
-    the deployment's inventory (checks match connections by pid)."""
+    the deployment's inventory (checks match connections by pid).
+    """
 
     def test_pid_updated_for_deployed_inventory_only(self):
         wd = self.useFixture(fixtures.TempDir()).path

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Findings: the exact deviation is recorded, anything else fails, the
 documented behaviour is "no longer reproduced" (a failure only when
 strict), and the record travels as a subunit attachment."""
@@ -198,7 +210,8 @@ class TestReportRecord(testtools.TestCase):
 
 class TestFindingSites(testtools.TestCase):
     """Every finding site in the checks names a module-level Finding that
-    states both the documented and the expected observation."""
+    states both the documented and the expected observation.
+    """
 
     def test_every_site_states_its_exact_observation(self):
         import ast

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Fuzz the inputs a user controls: scenario and inventory documents and
 command lines.  Every input ends in success or one clear message with exit
 2 (64 for an argparse usage error), never a traceback and never a process
@@ -99,7 +111,8 @@ def _mutated(base):
 
 def _documents(base):
     """Mutations, raw text (duplicate keys, YAML oddities) and whole random
-    values."""
+    values.
+    """
     texts = st.one_of(
         st.text(max_size=80),
         st.sampled_from([

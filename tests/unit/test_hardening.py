@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Unit tests of the reliability and security rules (issue 9): one lock
 over state and journal, closed faults never reopened, canonical targets,
 foreign targets refused, workdir ownership, redaction forms."""
@@ -49,7 +61,8 @@ class TestClosedNeverReopened(testtools.TestCase):
     def test_ttl_expires_before_injection(self):
         """The watchdog healed (TTL) right after the record was written,
         before the effect was injected: the injection does not happen and
-        the record stays closed."""
+        the record stays closed.
+        """
         inv = self.inv
 
         class Racing(journal.Journal):
@@ -192,7 +205,8 @@ class TestStateLock(testtools.TestCase):
 
     def test_stale_writer_keeps_new_pid(self):
         """A heal restarts a process (new pid) through one State object;
-        `down` holding an older copy marks the state: the new pid stays."""
+        `down` holding an older copy marks the state: the new pid stays.
+        """
         wd = self.useFixture(fixtures.TempDir()).path
         old = process.State(wd)
         old.add_process('db', {'pid': 1})
@@ -293,7 +307,8 @@ class TestPromptAbort(testtools.TestCase):
 
     def test_interrupt_does_not_wait_for_running_steps(self):
         """Ctrl-C while a step runs: the graph returns at once (the step
-        sees the abort event), not when the step would have finished."""
+        sees the abort event), not when the step would have finished.
+        """
         d = deployer.Deployer.__new__(deployer.Deployer)
         d.abort = threading.Event()
         d.timings = {}
@@ -327,7 +342,8 @@ class TestLockNestsUnderAnyName(testtools.TestCase):
     def test_symlinked_directory_is_the_same_lock(self):
         """`fault heal --workdir <symlink>` holds the journal lock under
         one spelling while the restart records its pid under the
-        inventory's: the same file, so the lock must nest, not block."""
+        inventory's: the same file, so the lock must nest, not block.
+        """
         real = self.useFixture(fixtures.TempDir()).path
         link = os.path.join(self.useFixture(fixtures.TempDir()).path, 'l')
         os.symlink(real, link)
@@ -348,7 +364,8 @@ class TestHealVerifiesOutsideTheLock(testtools.TestCase):
 
     def test_state_lock_free_while_recovery_is_verified(self):
         """A slow recovery check must not hold up `down` or other faults:
-        the state lock is free while heal() waits for the recovery."""
+        the state lock is free while heal() waits for the recovery.
+        """
         wd = self.useFixture(fixtures.TempDir()).path
         inv = test_faults._inventory(wd)
         _ours(inv, wd)
@@ -379,7 +396,8 @@ class TestHealOfAnInterruptedStop(testtools.TestCase):
 
     def test_process_still_shutting_down_is_restarted(self):
         """The injecting command died between SIGTERM and the process's
-        exit: heal must not take the exiting process for a healthy one."""
+        exit: heal must not take the exiting process for a healthy one.
+        """
         wd = self.useFixture(fixtures.TempDir()).path
         inv = test_faults._inventory(wd)
         ex = targets.parse(inv, 'service(nova-scheduler)')
@@ -402,7 +420,8 @@ class TestFreezeReachesTheWholeTree(testtools.TestCase):
 
     def test_descendant_in_its_own_session_is_frozen_and_thawed(self):
         """Like RabbitMQ's erl_child_setup: a child that called setsid is
-        not in the recorded process group; freeze must stop it too."""
+        not in the recorded process group; freeze must stop it too.
+        """
         parent = subprocess.Popen(
             [sys.executable, '-c', 'import subprocess, sys, time; '
              'subprocess.Popen([sys.executable, "-c", "import time; '

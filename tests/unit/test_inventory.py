@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 import os
 import tempfile
 
@@ -123,11 +135,13 @@ HOSTS = [{'host': 'h1', 'cell_id': 2}, {'host': 'h2', 'cell_id': 3},
 
 class TestDiscovery(testtools.TestCase):
     """Cells from the API database (the SQL layer is faked; what is tested
-    is how its rows become an inventory)."""
+    is how its rows become an inventory).
+    """
 
     def _fake_db(self, mappings=MAPPINGS, hosts=HOSTS, error=None):
         import contextlib
         from unittest import mock
+
         from cellv2_conformance.inspect import db as inspect_db
         seen = []
 

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Unit tests of the Masakari integration's own logic: the scenario switch,
 the port plan, the config writer, the host-failure target and payload."""
 
@@ -186,7 +198,8 @@ class TestRecoveryReport(testtools.TestCase):
 class TestRecoveryFindings(testtools.TestCase):
     """The findings state observations that can fail: each predicate
     matches the observation recorded on multi-cell and not the documented
-    outcome (and vice versa)."""
+    outcome (and vice versa).
+    """
 
     SEEN = {'status': 'failed', 'statuses': ['running', 'error', 'failed'],
             'on_reserved_host': False, 'still_on_failed_host': True,

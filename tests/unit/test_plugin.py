@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The tempest plugin: options from one list, test ids well formed."""
 
 import os
@@ -73,7 +85,8 @@ class TestPlugin(testtools.TestCase):
 
 def _foreign_plugin(opts):
     """A stand-in for another tempest plugin registering
-    [service_available] options (as blazar-tempest-plugin does)."""
+    [service_available] options (as blazar-tempest-plugin does).
+    """
     from tempest import config as tempest_config
 
     class Foreign:
@@ -85,7 +98,8 @@ def _foreign_plugin(opts):
 
 def _blazar_plugin():
     """blazar-tempest-plugin's own plugin, when it is installed (the
-    functional coexistence test puts it on PYTHONPATH)."""
+    functional coexistence test puts it on PYTHONPATH).
+    """
     try:
         from blazar_tempest_plugin import plugin as blazar_plugin
     except ImportError:

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The DBA's before/after diff of the existing-cloud functional test: rows
 of the run are attributed to it, anything else is reported (a diff that
 could not see a foreign change would prove nothing)."""
@@ -83,7 +95,8 @@ class TestRowDiff(testtools.TestCase):
 
 class TestRecreatedRows(testtools.TestCase):
     """A host leaving the free pool for a lease and coming back is the same
-    state in new rows; a host that came back to another aggregate is not."""
+    state in new rows; a host that came back to another aggregate is not.
+    """
 
     AGG = _t('nova_api', 'aggregate_hosts')
 

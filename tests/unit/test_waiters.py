@@ -1,10 +1,22 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """The one generic waiter: fails fast on an error state, and on timeout
 names the object, the goal and the last state (on a fake clock: no real
 sleeping)."""
 
 import fixtures
-import testtools
 from tempest.lib import exceptions as lib_exc
+import testtools
 
 from cellv2_conformance.common import waiters
 
@@ -24,7 +36,8 @@ class FakeClock:
 
 class Feed:
     """fetch() returning the given states one after another (the last one
-    repeats)."""
+    repeats).
+    """
 
     def __init__(self, *states):
         self.states = list(states)

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Host mappings agree with the cells that really hold the compute nodes."""
 
 from tempest.lib import decorators
@@ -41,7 +53,8 @@ class HostMappingsTest(base.DatabaseMixin, base.CellsBaseTest):
     def test_every_compute_host_mapped_once_to_its_cell(self):
         """host_mappings.host is unique, so "once" means: each compute
         host's node lives in exactly one cell DB, is mapped to that cell,
-        and the API lists its nova-compute service."""
+        and the API lists its nova-compute service.
+        """
         services = self.os_admin.services_client.list_services(
             binary='nova-compute')['services']
         self.assertEqual([], crosscheck.host_mapping_problems(

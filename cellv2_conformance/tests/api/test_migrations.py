@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Moves stay inside a cell and os-migrations reports every cell's."""
 
 from tempest import config
@@ -156,7 +168,8 @@ class ResizeWithinCellTest(base.DatabaseMixin, base.CellsBaseTest):
     @decorators.idempotent_id('a742d494-eff1-42bd-b114-16ae7a81263a')
     def test_failed_resize_keeps_server_active_with_old_flavor(self):
         """Each resize either failed (old flavor, old host) or succeeded
-        (new flavor, a host of the same cell); nothing else."""
+        (new flavor, a host of the same cell); nothing else.
+        """
         self.assertNotEqual([], self.booted, 'no server was resized')
         new_flavor = self.os_admin.flavors_client.show_flavor(
             CONF.compute.flavor_ref_alt)['flavor']['name']

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Capacity refusal and double booking, far in the future.
 
 Slots 40-59 belong to this module.
@@ -32,8 +44,8 @@ def _no_double_booking(round_):
 def _both_racers_on_the_lone_host(round_):
     # Both racers accepted, and the one free host holds exactly their two
     # reservations (and nothing of the lease that took the other hosts).
-    return (round_['accepted'] == 2 and len(round_['double_booked']) == 1
-            and round_['double_booked'][0]['leases'] == round_['winners'])
+    return (round_['accepted'] == 2 and len(round_['double_booked']) == 1 and
+            round_['double_booked'][0]['leases'] == round_['winners'])
 
 
 DOUBLE_BOOKING = findings.Finding(

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Lease CRUD far in the future (no time dependency).
 
 Far-future windows come from ``leases.far_window(slot)``; every check uses
@@ -215,7 +227,8 @@ class HostLeaseCrudTest(base.ReservationBase):
 
 class _ReservationFlavorMixin:
     """Shared by the instance and flavor reservation classes: their
-    leases are ``cls.made`` ({key: lease}), one reservation each."""
+    leases are ``cls.made`` ({key: lease}), one reservation each.
+    """
 
     def _lease(self, key):
         lease = self.made[key]
@@ -223,7 +236,8 @@ class _ReservationFlavorMixin:
 
     def assert_reservation_flavor(self, rsv, vcpus, ram, disk):
         """The reservation's private flavor: id = reservation id, the
-        sizes asked for, and the extra specs that route boots to it."""
+        sizes asked for, and the extra specs that route boots to it.
+        """
         self.assertEqual(rsv['id'], rsv['flavor_id'])
         flavors = self.os_admin.flavors_client
         flavor = flavors.show_flavor(rsv['id'])['flavor']

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Bad input to the lease API: exact status codes, nothing left behind.
 
 Slots 20-29 belong to this module (only used when Blazar wrongly accepts).
@@ -62,7 +74,8 @@ class LeaseInputNegativeTest(base.ReservationBase):
     def _refused(self, expected, reservations=(), start=None, end=None,
                  **body):
         """POST the lease; return the observed status; assert that no lease
-        of that name exists afterwards."""
+        of that name exists afterwards.
+        """
         far_start, far_end = leases.far_window(20)
         name = body.pop('name', None) or self.lease_name()
         body.update(name=name, reservations=list(reservations),

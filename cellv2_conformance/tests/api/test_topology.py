@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Cell topology as recorded in the API database and reachable behind it."""
 
 from tempest.lib import decorators
@@ -83,7 +95,8 @@ class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
     def test_no_cell_uses_the_api_transport(self):
         """The API-level transport comes from nova.conf (the inventory's
         ``api.transport``; ``inventory --nova-conf`` reads ``[DEFAULT]
-        transport_url``), independent of ``cell_mappings``."""
+        transport_url``), independent of ``cell_mappings``.
+        """
         if base.CONF.cellv2.expected_cells < 2:
             self.skipTest('[cellv2] expected_cells < 2: a single cell may '
                           'share the API-level queue (DevStack '
@@ -112,7 +125,8 @@ class CellTopologyTest(base.DatabaseMixin, base.CellsBaseTest):
     @decorators.idempotent_id('e3cc14e6-df7c-4cbc-bc78-bef509d68dc5')
     def test_every_cell_database_is_reachable(self):
         """Every cell DB answers, and holds the live service rows of the
-        processes writing to it (cell0 holds none: only reachable)."""
+        processes writing to it (cell0 holds none: only reachable).
+        """
         self.sql(self.cell0_db(), 'SELECT COUNT(*) AS n FROM instances')
         self.assertEqual([], crosscheck.live_cell_databases(
             {c.name: self.sql(c.reader_url, 'SELECT host, `binary` FROM '
@@ -175,7 +189,8 @@ class CellQueueTopologyTest(base.MessageQueueMixin, base.CellsBaseTest):
     @classmethod
     def _service_cells_by_pid(cls):
         """{pid: cell name} of the cells' computes (inventory pids) and
-        conductor workers (consumers of ``conductor.<conductor host>``)."""
+        conductor workers (consumers of ``conductor.<conductor host>``).
+        """
         owner = {}
         for cell in cls.inv.cells:
             svcs = cell.services or {}

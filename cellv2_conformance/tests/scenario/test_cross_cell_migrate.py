@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Cross-cell cold migration: the instance really moves between cell DBs."""
 
 import json
@@ -161,7 +173,8 @@ class CrossCellMigrateTest(base.DatabaseMixin, base.MultiCellMixin,
     @classmethod
     def records(cls, url, uuid):
         """What a move must carry: the instance's fields and related rows,
-        from one cell DB (None when that DB has no live row)."""
+        from one cell DB (None when that DB has no live row).
+        """
         rows = cls.sql(url, 'SELECT %s FROM instances WHERE uuid = %%s AND '
                        'deleted = 0' % ', '.join(INSTANCE_FIELDS), (uuid,))
         if not rows:
@@ -211,7 +224,8 @@ class CrossCellMigrateTest(base.DatabaseMixin, base.MultiCellMixin,
 
     def _assert_settled(self, sid, shown, host, cell, other, how):
         """After confirm/revert: on ``host`` in ``cell`` only, mapped
-        there, and not one row left in ``other``."""
+        there, and not one row left in ``other``.
+        """
         self.assertEqual(host, self.host_of(shown))
         self.assertEqual([cell.name], self.cells_holding(sid))
         self.assertEqual(cell.name, self.mapped_cell(sid))

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Shared plumbing of the serial cell-fault checks (no tests here).
 
 Faults go through :mod:`cellv2_conformance.faults` (journal + watchdog, so
@@ -28,7 +40,8 @@ FAULT_TTL = 600
 
 class CellFaultTestBase(test.BaseTestCase):
     """Base of serial checks that take one cell (the last one with the
-    needed resources) away and give it back."""
+    needed resources) away and give it back.
+    """
 
     credentials = ['admin']
     # what the fault needs of the cell: 'db' (a dedicated database server)
@@ -157,7 +170,8 @@ class CellFaultTestBase(test.BaseTestCase):
     # -- faults --------------------------------------------------------------
     def inject(self, spec, wait_for=None):
         """Inject; on cleanup heal, then (``wait_for``: server ids) wait
-        until GET /servers/detail lists them complete again."""
+        until GET /servers/detail lists them complete again.
+        """
         record = faults.inject(self.inv, spec, ttl=FAULT_TTL)
         if wait_for:
             self.addCleanup(self.wait_complete, list(wait_for))
@@ -174,7 +188,8 @@ class CellFaultTestBase(test.BaseTestCase):
 
     def wait_complete(self, server_ids):
         """Wait until GET /servers/detail (2.69) lists every one of
-        ``server_ids`` as a full record again."""
+        ``server_ids`` as a full record again.
+        """
         def fetch():
             return self.list_detail('2.69')
 

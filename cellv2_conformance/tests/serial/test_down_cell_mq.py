@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """A cell whose message queue is cut (vhost permissions revoked)."""
 
 from tempest import config
@@ -60,7 +72,8 @@ class CellMessageQueueCutTest(base.CellFaultTestBase):
     def _boot_during_cut(self):
         """Cut the queue, boot pinned to the cell, heal; return the
         server's ``status/task_state`` once it left BUILD, or a build
-        timeout after the heal."""
+        timeout after the heal.
+        """
         record = self._cut()
         server = self.boot(self.host, cleanup=self.addCleanup, wait=False,
                            prefix='mqcut')

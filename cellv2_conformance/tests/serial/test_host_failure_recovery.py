@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Host failure and automatic recovery across cells (Masakari, Blazar).
 
 One shared failure window for the whole class (the expensive part is the
@@ -110,7 +122,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     replacement host (or is flagged missing_resources) and the lease is
     degraded; the pools are checked afterwards.  After healing, every host
     is up and every compute service enabled (inspected).  Timings: nova's
-    detection, notification to last ACTIVE, failure to lease healed."""
+    detection, notification to last ACTIVE, failure to lease healed.
+    """
 
     @classmethod
     def skip_checks(cls):
@@ -205,7 +218,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @classmethod
     def reserve_host(cls, lease):
         """Wait for ``lease`` to be ACTIVE; returns (lease, reservation,
-        host)."""
+        host).
+        """
         leases.wait_for_lease(cls.admin_leases, lease['id'], 'ACTIVE')
         rsv = cls.admin_leases.show_lease(lease['id'])['lease'][
             'reservations'][0]
@@ -225,7 +239,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @classmethod
     def blazar_pools(cls, host):
         """Names of the aggregates (freepool, lease aggregates) holding
-        ``host``."""
+        ``host``.
+        """
         return sorted(a['name'] for a in
                       cls.aggregates_client.list_aggregates()['aggregates']
                       if host in (a.get('hosts') or []))
@@ -233,7 +248,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @classmethod
     def restore_freepool(cls, host):
         """Heal: a Blazar host left in no aggregate goes back to the
-        freepool (where `deploy` enrolled it)."""
+        freepool (where `deploy` enrolled it).
+        """
         if cls.blazar_pools(host):
             return
         for agg in cls.aggregates_client.list_aggregates()['aggregates']:
@@ -243,7 +259,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @classmethod
     def inject_all(cls, specs):
         """Inject the faults concurrently (each waits for nova to see its
-        compute down); register their heals; returns {key: record}."""
+        compute down); register their heals; returns {key: record}.
+        """
         with concurrent.futures.ThreadPoolExecutor(len(specs)) as ex:
             futs = {key: ex.submit(faults.inject, cls.inv, spec,
                                    ttl=FAULT_TTL)
@@ -264,7 +281,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @classmethod
     def notify(cls, key, host):
         """Send the host monitor's notification for ``host`` (as the
-        ``fail`` action of the fault does); returns the notification."""
+        ``fail`` action of the fault does); returns the notification.
+        """
         n = cls.notifications_client.create_notification(
             'COMPUTE_HOST', host, host_failure.utcnow_iso(),
             host_failure.host_failure_payload())['notification']
@@ -286,11 +304,12 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     def wait_moved(cls, server_id, source, since):
         """Wait until ``server_id`` is ACTIVE on a host other than
         ``source``; returns (server, seconds from ``since`` to the server's
-        last update, i.e. when nova made it ACTIVE on the new host)."""
+        last update, i.e. when nova made it ACTIVE on the new host).
+        """
         waiters.wait_for(
             lambda: cls.show(server_id),
-            lambda s: s['status'] == 'ACTIVE' and cls.host_of(s) != source
-            and not s.get('OS-EXT-STS:task_state'),
+            lambda s: s['status'] == 'ACTIVE' and cls.host_of(s) != source and
+            not s.get('OS-EXT-STS:task_state'),
             'server %s (evacuated from %s)' % (server_id, source),
             'ACTIVE on another host', CONF.instance_ha.recovery_timeout,
             interval=1, error=lambda s: s['status'] == 'ERROR',
@@ -353,7 +372,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @classmethod
     def heal_all(cls):
         """Heal the host faults (one after the other: a heal holds the
-        journal's lock until nova sees the compute up again)."""
+        journal's lock until nova sees the compute up again).
+        """
         for rec in cls.faults.values():
             faults.heal(rec['id'], inv=cls.inv, by=cls.__name__)
 
@@ -504,7 +524,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @decorators.idempotent_id('4b2a1d3f-7c6e-4d8f-a091-2b3c4d5e6f02')
     def test_ha_servers_active_in_same_cell(self):
         """Each HA-enabled server of A1 is ACTIVE on another host of cell A,
-        though its segment also holds a host of cell B."""
+        though its segment also holds a host of cell B.
+        """
         for key, srv in self.moved.items():
             dest = self.host_of(srv)
             self.assertNotEqual(self.a1, dest, srv['id'])
@@ -517,7 +538,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @decorators.idempotent_id('9b0c1d2e-3f40-4a51-8b62-7c8d9e0f1a2b')
     def test_auto_recovery_while_other_cell_db_down(self):
         """A1's recovery finished while cell B's database was stopped
-        (nova lists and evacuates through the cells that answer)."""
+        (nova lists and evacuates through the cells that answer).
+        """
         if not self.db_fault:
             raise self.skipException('cell %s has no dedicated database '
                                      'server to stop' % self.cell_b.name)
@@ -558,7 +580,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     def test_allocations_moved_to_new_host(self):
         """During the failure the evacuated server is allocated on its new
         host; once the failed compute is back its old allocation is gone
-        (nova removes it when the source compute restarts)."""
+        (nova removes it when the source compute restarts).
+        """
         for key, srv in self.moved.items():
             dest = self.host_of(srv)
             self.assertIn(dest, self.during[key]['allocations'],
@@ -589,7 +612,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     @decorators.idempotent_id('b2c908a6-e3d5-44f6-97a8-92a3b4c50609')
     def test_no_instance_lost(self):
         """Every server still exists, mapped to its cell, with exactly one
-        instance row, in that cell."""
+        instance row, in that cell.
+        """
         lost = []
         for key, sid in self.servers.items():
             try:
@@ -626,7 +650,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     def test_lease_reservation_healed(self):
         """The reservation whose host failed got a healthy replacement host
         (resources_changed), or none was free (missing_resources); either
-        way the lease is flagged degraded."""
+        way the lease is flagged degraded.
+        """
         self._need_blazar()
         rsv = self.healed_rsv
         if rsv.get('resources_changed'):
@@ -666,7 +691,8 @@ class HostFailureRecoveryTest(base.DatabaseMixin,
     def test_failed_host_back_in_freepool(self):
         """Blazar returns the failed host from the lease aggregate to the
         freepool (and nowhere else), both while it is down and after it
-        recovered."""
+        recovered.
+        """
         self._need_blazar()
         for when, pools in (('during the failure',
                              self.pools_during[self.lease_host]),

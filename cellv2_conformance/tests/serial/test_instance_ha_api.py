@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Masakari API conformance: segments, hosts, notifications, microversions.
 
 Serial because a compute host can belong to one failover segment only
@@ -35,7 +47,8 @@ class InstanceHAApiTest(instance_ha_base.InstanceHABase):
     name, the 1.2-only ``enabled`` field at 1.0), host-failure
     notifications the engine must ignore (``host_status`` UNKNOWN) or
     finish without recovery (``event`` STARTED), the 409 for a host under
-    maintenance, and the microversion range 1.0-1.3 (1.4 gets 406)."""
+    maintenance, and the microversion range 1.0-1.3 (1.4 gets 406).
+    """
 
     @classmethod
     def resource_setup(cls):
@@ -136,7 +149,8 @@ class InstanceHAApiTest(instance_ha_base.InstanceHABase):
     @decorators.idempotent_id('6e7f8091-a2b3-4c4d-9e5f-607182930468')
     def test_host_unknown_to_nova_rejected(self):
         """A segment host must be a nova-compute service host (the API asks
-        nova, across every cell)."""
+        nova, across every cell).
+        """
         seg = self._segment()
         self.assertRaises(lib_exc.BadRequest, self.ha_hosts_client
                           .create_host, seg['uuid'],
@@ -177,7 +191,8 @@ class InstanceHAApiTest(instance_ha_base.InstanceHABase):
     @decorators.idempotent_id('a2b3c4d5-e6f7-4081-9293-a4b5c6d7e8ac')
     def test_unknown_host_status_ignored(self):
         """What the host monitor sends when it cannot confirm the power-off
-        (``host_status`` UNKNOWN) is ignored: no recovery, host untouched."""
+        (``host_status`` UNKNOWN) is ignored: no recovery, host untouched.
+        """
         seg = self._segment()
         host = self.add_host(seg, self.host_name, cleanup=self.addCleanup)
         n = self._notify({'event': 'STOPPED', 'host_status': 'UNKNOWN',

@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Changes to Blazar's hosts: extra capabilities and enrolment refusals.
 
 Serial: they change enrolled hosts or try to enrol ordinary ones.
@@ -60,7 +72,8 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
 
     def _enrolable_host(self):
         """A host of [cellv2] enrol_hosts the test may try to enrol (an
-        enrolment Blazar should refuse might succeed)."""
+        enrolment Blazar should refuse might succeed).
+        """
         if not CONF.cellv2.enrol_hosts:
             self.skipTest('a wrongly accepted enrolment would take a '
                           'compute into Blazar: name the hosts the suite '
@@ -92,7 +105,8 @@ class HostCapabilityAndConflictTest(base.ReservationBase):
     @staticmethod
     def _long_key():
         """65 characters, carrying the run prefix: Blazar keeps a resource
-        property row for every key it ever accepted."""
+        property row for every key it ever accepted.
+        """
         head = naming.prefix() + '_'
         return head + 'k' * (65 - len(head))
 

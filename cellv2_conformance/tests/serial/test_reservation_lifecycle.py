@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 """Short real-time leases, overlapping in one class-level fixture.
 
 Blazar's dates are whole minutes and its event loop ticks every 10 s, so
@@ -250,7 +262,8 @@ class LeaseLifecycleTest(base.ReservationBase):
     @classmethod
     def _restore_extra_host(cls):
         """Un-enrol the extra host if a check did not, and wait until Nova
-        can place servers on it again."""
+        can place servers on it again.
+        """
         probe = getattr(cls, 'probe', None)
         if probe is not None:
             probe.join(200)
@@ -265,7 +278,8 @@ class LeaseLifecycleTest(base.ReservationBase):
         """After DELETE /os-hosts the compute keeps the removed blazar_<host>
         child provider cached (until [compute]
         resource_provider_association_refresh) and claims on the host fail:
-        probe with admin boots pinned to the host until one is ACTIVE."""
+        probe with admin boots pinned to the host until one is ACTIVE.
+        """
         servers = cls.os_admin.servers_client
         attempts = []
 
@@ -325,7 +339,8 @@ class LeaseLifecycleTest(base.ReservationBase):
 
     def _lag(self, key, event, status, scheduled):
         """Record seconds between the scheduled minute and the first
-        observation of ``status``."""
+        observation of ``status``.
+        """
         w = self.watchers[key]
         seen = w.first(status)
         lag = (seen['at'] - scheduled).total_seconds()
@@ -356,12 +371,14 @@ class LeaseLifecycleTest(base.ReservationBase):
 
     def _boot_kept(self, **kw):
         """Boot a server that must survive until its lease ends (Blazar is
-        the one to delete it); the class cleanup deletes it otherwise."""
+        the one to delete it); the class cleanup deletes it otherwise.
+        """
         return self.boot(class_cleanup=True, **kw)
 
     def _settled(self, lease_id):
         """The lease once its update finished (the PUT answers with the
-        transitional UPDATING status)."""
+        transitional UPDATING status).
+        """
         leases.wait_for_lease(self.leases, lease_id,
                               [s for s in leases.STABLE if s != 'ERROR'])
         return self.leases.show_lease(lease_id)['lease']

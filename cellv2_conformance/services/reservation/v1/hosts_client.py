@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 from tempest.lib import exceptions as lib_exc
 
 from cellv2_conformance.services.reservation.v1 import base
@@ -6,7 +18,8 @@ from cellv2_conformance.services.reservation.v1 import schemas
 
 class HostsClient(base.ReservationClient):
     """``/v1/os-hosts``: enrolment, extra capabilities, allocations and
-    resource properties (admin only by default policy)."""
+    resource properties (admin only by default policy).
+    """
 
     def list_hosts(self):
         return self._call('get', 'os-hosts', schemas.list_hosts)
@@ -16,7 +29,8 @@ class HostsClient(base.ReservationClient):
 
     def create_host(self, name, **extra_capabilities):
         """Enrol the hypervisor ``name``; keyword arguments become extra
-        capabilities of the host."""
+        capabilities of the host.
+        """
         body = dict(extra_capabilities, name=name)
         return self._call('post', 'os-hosts', schemas.create_host, body)
 

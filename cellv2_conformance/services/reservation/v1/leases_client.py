@@ -1,3 +1,15 @@
+# Licensed under the Apache License, Version 2.0 (the "License"); you may
+# not use this file except in compliance with the License. You may obtain
+# a copy of the License at
+#
+#      http://www.apache.org/licenses/LICENSE-2.0
+#
+# Unless required by applicable law or agreed to in writing, software
+# distributed under the License is distributed on an "AS IS" BASIS, WITHOUT
+# WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied. See the
+# License for the specific language governing permissions and limitations
+# under the License.
+
 from tempest.lib import exceptions as lib_exc
 
 from cellv2_conformance.services.reservation.v1 import base
@@ -16,7 +28,8 @@ class LeasesClient(base.ReservationClient):
 
     def create_lease(self, **body):
         """POST /leases; body: name, start_date, end_date, reservations,
-        events, before_end_date (dates "%Y-%m-%d %H:%M" UTC or "now")."""
+        events, before_end_date (dates "%Y-%m-%d %H:%M" UTC or "now").
+        """
         body.setdefault('events', [])
         body.setdefault('reservations', [])
         return self._call('post', 'leases', schemas.create_lease, body)
