@@ -37,6 +37,7 @@ import sys
 import tempfile
 import threading
 
+import psutil
 import testtools
 
 from cellv2_conformance.cmd import audit as audit_cmd
@@ -637,6 +638,47 @@ def _copy_conf(cp):
     return new
 
 
+WORKSPACE_PREFIX = 'cellv2-validate-'
+WORKSPACE_OWNER = 'owner.pid'
+
+
+def new_workspace(parent=None):
+    """A private (0700) scratch directory for one validate run: its
+    derived tempest.conf holds the admin password.  It names its owner so
+    that a later run can remove it when this one was killed (kill -9
+    leaves no chance to clean up).
+    """
+    workspace = tempfile.mkdtemp(prefix=WORKSPACE_PREFIX, dir=parent)
+    with open(os.path.join(workspace, WORKSPACE_OWNER), 'w') as f:
+        f.write('%d\n' % os.getpid())
+    return workspace
+
+
+def sweep_stale_workspaces(parent=None):
+    """Remove the scratch directories of validate runs that died; a
+    directory without an owner file is not ours to judge.
+    """
+    parent = parent or tempfile.gettempdir()
+    removed = []
+    try:
+        names = os.listdir(parent)
+    except OSError:
+        return removed
+    for name in names:
+        path = os.path.join(parent, name)
+        if not name.startswith(WORKSPACE_PREFIX) or not os.path.isdir(path):
+            continue
+        try:
+            with open(os.path.join(path, WORKSPACE_OWNER)) as f:
+                pid = int(f.read().strip())
+        except (OSError, ValueError):
+            continue
+        if pid != os.getpid() and not psutil.pid_exists(pid):
+            shutil.rmtree(path, ignore_errors=True)
+            removed.append(path)
+    return removed
+
+
 def cmd_validate(args):
     from cellv2_conformance import inventory as inventory_mod
     started = document.utcnow()
@@ -661,7 +703,8 @@ def cmd_validate(args):
         _err(str(e))
         return 2
     os.makedirs(report_dir, exist_ok=True)
-    workspace = tempfile.mkdtemp(prefix='cellv2-validate-')
+    sweep_stale_workspaces()
+    workspace = new_workspace()
     error = None
     tempest_rc = None
     interrupted = False

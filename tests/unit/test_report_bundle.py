@@ -18,8 +18,11 @@ import json
 import os
 import shutil
 import stat
+import subprocess
+import sys
 import tempfile
 
+import fixtures
 import testtools
 
 from cellv2_conformance.cmd import report as report_cmd
@@ -254,3 +257,25 @@ class RedactStreamTest(testtools.TestCase):
         self.assertEqual('fail', recs['subunit.parser']['status'])
         self.assertIn('never reported', recs[
             'setUpClass (%s)' % fx.CLS]['failure'])
+
+
+class ValidateWorkspaceTest(testtools.TestCase):
+    """A killed validate's scratch directory (its tempest.conf holds the
+    admin password) is removed by the next run; a live run's is kept.
+    """
+
+    def test_stale_workspace_of_a_dead_run_is_swept(self):
+        parent = self.useFixture(fixtures.TempDir()).path
+        mine = run_cmd.new_workspace(parent)
+        self.assertEqual(0o700, os.stat(mine).st_mode & 0o777)
+        dead = run_cmd.new_workspace(parent)
+        proc = subprocess.Popen([sys.executable, '-c', 'pass'])
+        proc.wait()
+        with open(os.path.join(dead, run_cmd.WORKSPACE_OWNER), 'w') as f:
+            f.write('%d\n' % proc.pid)
+        foreign = os.path.join(parent, run_cmd.WORKSPACE_PREFIX + 'x')
+        os.mkdir(foreign)
+        removed = run_cmd.sweep_stale_workspaces(parent)
+        self.assertEqual([dead], removed)
+        self.assertTrue(os.path.isdir(mine))
+        self.assertTrue(os.path.isdir(foreign))
