@@ -238,10 +238,15 @@ class TestInterruptedDeploy(base.FunctionalTest):
         import json
         wd = os.path.join(self.make_workdir(), 'cloud')
         self.addCleanup(base.cli, 'down', '--workdir', wd)
+        # An operator's terminal delivers Ctrl-C to a command whose SIGINT
+        # is at its default; a test runner started in the background by a
+        # non-interactive shell inherits SIGINT ignored, and Python then
+        # keeps ignoring it.  Start the command as the terminal would.
         proc = subprocess.Popen(
             [sys.executable, '-m', 'cellv2_conformance.cmd.main', 'deploy',
              '--scenario', 'single-cell', '--workdir', wd],
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
         state_path = os.path.join(wd, 'state.json')
         deadline = time.monotonic() + 300
         procs = {}
