@@ -209,7 +209,10 @@ class TestDeployLifecycle(base.FunctionalTest):
         self.assertEqual(0, r.returncode, r.stdout[-3000:] + r.stderr[-2000:])
         with open(os.path.join(reports, 'run.json')) as f:
             counts = json.load(f)['counts']
-        self.assertGreater(counts.get('success', 0), 5, counts)
+        # an API-only inventory is discovered from cell_mappings: the
+        # checks that would compare it with its own source skip (issue 8)
+        self.assertEqual(0, counts.get('fail', 0), counts)
+        self.assertGreaterEqual(counts.get('success', 0), 5, counts)
 
         password = inv['auth']['password']
 

@@ -14,7 +14,6 @@
 section of every report."""
 
 import io
-import json
 import os
 import tempfile
 import xml.etree.ElementTree as ET
@@ -84,22 +83,6 @@ class TestSection(testtools.TestCase):
         self.assertIn('id="consistency"', page)
         self.assertIn('uuid-2', page)
         self.assertIn('cell cell2', page)
-
-    def test_inconsistent_audit_fails_a_passing_run(self):
-        from cellv2_conformance.report import bundle
-        with tempfile.TemporaryDirectory() as d:
-            with open(os.path.join(d, consistency.FILE), 'w') as f:
-                json.dump(SECTION, f)
-            for before, after in (('pass', 'fail'), ('fail', 'fail'),
-                                  ('error', 'error')):
-                run_doc = {'mode': 'run', 'verdict': before}
-                bundle._with_consistency(run_doc, d)
-                self.assertEqual(after, run_doc['verdict'], before)
-            with open(os.path.join(d, consistency.FILE), 'w') as f:
-                json.dump(dict(SECTION, consistent=True), f)
-            run_doc = {'mode': 'validate', 'verdict': 'pass'}
-            bundle._with_consistency(run_doc, d)
-            self.assertEqual('pass', run_doc['verdict'])
 
     def test_no_section_without_audit(self):
         d = doc(None)
