@@ -18,64 +18,21 @@ Every call checks its response against :mod:`.schemas` and sends
 (Masakari 22 serves 1.0-1.3).
 """
 
-import contextlib
-from urllib import parse
-
-from oslo_serialization import jsonutils as json
-from tempest.lib.common import rest_client
 from tempest.lib import exceptions as lib_exc
 
 from cellv2_conformance.services.instance_ha.v1 import schemas
+from cellv2_conformance.services import microversioned
 
-HEADER = 'OpenStack-API-Version'
 SERVICE = 'instance-ha'
 
 
-class InstanceHAClient(rest_client.RestClient):
+class InstanceHAClient(microversioned.MicroversionedClient):
 
-    # not 'api_version': RestClient puts that into the URL path
-    api_microversion = None
-
-    def get_headers(self, accept_type=None, send_type=None):
-        headers = super().get_headers(accept_type, send_type)
-        if self.api_microversion:
-            headers[HEADER] = '%s %s' % (SERVICE, self.api_microversion)
-        return headers
-
-    @contextlib.contextmanager
-    def microversion(self, version):
-        """Send ``version`` (a string, sent verbatim) for the calls inside."""
-        old = self.api_microversion
-        self.api_microversion = version
-        try:
-            yield self
-        finally:
-            self.api_microversion = old
-
-    @staticmethod
-    def _query(params):
-        params = {k: v for k, v in params.items() if v is not None}
-        return ('?' + parse.urlencode(params)) if params else ''
-
-    def _call(self, method, url, schema, body=None):
-        if body is not None:
-            resp, raw = getattr(self, method)(url, json.dumps(body))
-        else:
-            resp, raw = getattr(self, method)(url)
-        data = json.loads(raw) if raw else {}
-        self.validate_response(schema, resp, data)
-        return rest_client.ResponseBody(resp, data)
+    microversion_service = SERVICE
 
     def list_versions(self):
         """GET / (unauthenticated version document)."""
-        self.skip_path()
-        try:
-            resp, raw = self.get('/')
-        finally:
-            self.reset_path()
-        data = json.loads(raw)
-        self.validate_response(schemas.versions, resp, data)
-        return rest_client.ResponseBody(resp, data)
+        return self._versions(schemas.versions)
 
 
 class SegmentsClient(InstanceHAClient):
